@@ -1,0 +1,118 @@
+import * as fs from 'node:fs'
+import { parse } from 'yaml'
+import { INPUT_SPECS, InputError, parseInputs, parseList } from '../src/inputs.js'
+
+const getter =
+  (values: Record<string, string>) =>
+  (name: string): string =>
+    values[name] ?? ''
+
+describe('parseInputs', () => {
+  it('applies the defaults of action.yml', () => {
+    const inputs = parseInputs(getter({ command: 'plan' }))
+    expect(inputs).toEqual({
+      command: 'plan',
+      composeFiles: ['compose.yaml'],
+      projectName: undefined,
+      workingDirectory: '.',
+      profiles: [],
+      services: [],
+      images: undefined,
+      waitTimeoutSeconds: 180,
+      keep: false
+    })
+  })
+
+  it('reads lists, booleans and numbers', () => {
+    const inputs = parseInputs(
+      getter({
+        command: 'smoke',
+        'compose-files': 'compose.yaml\n compose.prod.yaml \n# a comment\n',
+        profiles: 'debug, tools',
+        services: 'api\nweb',
+        'wait-timeout': '30',
+        keep: 'TRUE',
+        images: '{"api":{"image":"r/api","tags":["1"],"digest":"","ref":"r/api:1"}}'
+      })
+    )
+    expect(inputs.composeFiles).toEqual(['compose.yaml', 'compose.prod.yaml'])
+    expect(inputs.profiles).toEqual(['debug', 'tools'])
+    expect(inputs.services).toEqual(['api', 'web'])
+    expect(inputs.waitTimeoutSeconds).toBe(30)
+    expect(inputs.keep).toBe(true)
+    expect(inputs.images?.api?.ref).toBe('r/api:1')
+  })
+
+  it.each([
+    [{}, 'command', /is required/],
+    [{ command: 'launch' }, 'command', /unknown command "launch"/],
+    [{ command: 'deploy' }, 'command', /not available in this version/],
+    [{ command: 'plan', 'compose-files': '\n#only a comment\n' }, 'compose-files', /at least one/],
+    [
+      { command: 'plan', 'project-name': 'My App' },
+      'project-name',
+      /not a valid compose project name/
+    ],
+    [{ command: 'smoke', 'wait-timeout': '10s' }, 'wait-timeout', /whole number/],
+    [{ command: 'smoke', 'wait-timeout': '0' }, 'wait-timeout', /whole number/],
+    [{ command: 'smoke', keep: 'maybe' }, 'keep', /true or false/],
+    [{ command: 'smoke', images: '{not json' }, 'images', /not valid JSON/],
+    [{ command: 'smoke', images: '{"api":{}}' }, 'images', /"api" has no "ref"/]
+  ])('rejects %j naming input %s', (values, input, message) => {
+    let error: unknown
+    try {
+      parseInputs(getter(values as Record<string, string>))
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(InputError)
+    expect((error as InputError).input).toBe(input)
+    expect((error as InputError).message).toMatch(new RegExp(`^Input '${input}': `))
+    expect((error as InputError).message).toMatch(message)
+    expect((error as InputError).message).not.toContain('\n')
+  })
+})
+
+describe('parseList', () => {
+  it.each([
+    ['', []],
+    ['a', ['a']],
+    ['a,b , c', ['a', 'b', 'c']],
+    ['a\n\nb # why\n# skip', ['a', 'b']]
+  ])('%j -> %j', (text, list) => {
+    expect(parseList(text)).toEqual(list)
+  })
+})
+
+describe('action.yml', () => {
+  const action = parse(fs.readFileSync('action.yml', 'utf8')) as {
+    inputs: Record<string, { description: string; default?: string; required?: boolean }>
+    runs: Record<string, string>
+  }
+
+  it('declares exactly the inputs of the inputs module, with the same defaults', () => {
+    expect(Object.keys(action.inputs)).toEqual(INPUT_SPECS.map(spec => spec.name))
+    for (const spec of INPUT_SPECS) {
+      const declared = action.inputs[spec.name]
+      expect({
+        name: spec.name,
+        default: declared?.default,
+        required: declared?.required ?? false
+      }).toEqual({
+        name: spec.name,
+        default: spec.default,
+        required: spec.required ?? false
+      })
+      expect(declared?.description).toBe(spec.description)
+    }
+  })
+
+  it('runs dist/index.js on node24 with a post step', () => {
+    expect(action.runs).toEqual({
+      using: 'node24',
+      main: 'dist/index.js',
+      post: 'dist/index.js',
+      'post-if': 'always()'
+    })
+  })
+})

@@ -1,0 +1,83 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { parseAllDocuments } from 'yaml'
+import { InputError } from '../inputs.js'
+import { lastLines, type Executor } from '../exec/executor.js'
+import { composeConfigArgs } from './args.js'
+import type { ComposeConfig, ComposeProjectRef } from './types.js'
+
+/**
+ * Checks what compose would report less clearly: that each file exists and is valid YAML
+ * (compose's own YAML errors do not always say which of several files is at fault).
+ * The YAML library only checks syntax here; compose remains the only reader of the model.
+ */
+export function checkComposeFiles(ref: ComposeProjectRef): void {
+  for (const file of ref.files) {
+    const full = path.resolve(ref.workingDirectory, file)
+    if (!fs.existsSync(full)) {
+      throw new InputError(
+        'compose-files',
+        `${file} was not found (looked in ${ref.workingDirectory}; set working-directory or compose-files)`
+      )
+    }
+    const text = fs.readFileSync(full, 'utf8')
+    for (const doc of parseAllDocuments(text)) {
+      const error = 'errors' in doc ? doc.errors[0] : undefined
+      if (error) {
+        const where = error.linePos?.[0]
+        const at = where ? ` at line ${where.line}, column ${where.col}` : ''
+        const reason = error.message.split('\n')[0]
+        throw new InputError('compose-files', `${file} is not valid YAML${at}: ${reason}`)
+      }
+    }
+  }
+}
+
+/** Finds which of the compose files refers to a variable, for an error that names the file. */
+export function filesReferencing(ref: ComposeProjectRef, variable: string): string[] {
+  const pattern = new RegExp(`\\$\\{${variable}(?::?[?\\-+]|\\})`)
+  return ref.files.filter(file => {
+    try {
+      return pattern.test(fs.readFileSync(path.resolve(ref.workingDirectory, file), 'utf8'))
+    } catch {
+      return false
+    }
+  })
+}
+
+/** Turns compose's stderr into an error that names the input and says what to do. */
+export function explainConfigFailure(ref: ComposeProjectRef, stderr: string): Error {
+  const missing = /required variable (\w+) is missing a value(?::\s*(.*))?/.exec(stderr)
+  if (missing) {
+    const variable = missing[1] as string
+    const hint = missing[2]?.trim()
+    const files = filesReferencing(ref, variable)
+    const where = files.length > 0 ? files.join(', ') : ref.files.join(', ')
+    return new InputError(
+      'compose-files',
+      `variable ${variable} is required by ${where} but is not set${hint ? ` (${hint})` : ''}; set it in the environment or in the project's .env file`
+    )
+  }
+  const detail = lastLines(stderr, 5).replace(/\n/g, ' | ')
+  return new InputError(
+    'compose-files',
+    `docker compose could not read ${ref.files.join(', ')}: ${detail}`
+  )
+}
+
+/** Runs `docker compose config --format json` and returns the normalised model. */
+export async function loadComposeConfig(
+  ref: ComposeProjectRef,
+  executor: Executor
+): Promise<ComposeConfig> {
+  checkComposeFiles(ref)
+  const result = await executor.run(composeConfigArgs(ref), { cwd: ref.workingDirectory })
+  if (result.exitCode !== 0) throw explainConfigFailure(ref, result.stderr || result.stdout)
+  try {
+    return JSON.parse(result.stdout) as ComposeConfig
+  } catch {
+    throw new Error(
+      'docker compose config did not print JSON; stack-deploy needs Compose v2.17 or later (check `docker compose version`)'
+    )
+  }
+}

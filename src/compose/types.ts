@@ -1,0 +1,70 @@
+/**
+ * The parts of `docker compose config --format json` output that stack-deploy reads. Compose
+ * has already applied interpolation, `extends`, profiles, overrides and defaults, so these
+ * shapes are the normalised model, not what users write.
+ */
+export interface ComposeBuild {
+  context: string
+  dockerfile?: string
+  target?: string
+  args?: Record<string, string | null>
+}
+
+export interface ComposeDependency {
+  condition: string
+  required?: boolean
+  restart?: boolean
+}
+
+export interface ComposeHealthcheck {
+  test?: string[] | string
+  interval?: string
+  timeout?: string
+  retries?: number
+  start_period?: string
+  disable?: boolean
+}
+
+export interface ComposePort {
+  target: number
+  published?: string
+  host_ip?: string
+  protocol?: string
+  mode?: string
+}
+
+export interface ComposeVolumeMount {
+  type: string
+  source?: string
+  target: string
+  read_only?: boolean
+}
+
+export interface ComposeService {
+  image?: string
+  build?: ComposeBuild
+  depends_on?: Record<string, ComposeDependency>
+  healthcheck?: ComposeHealthcheck
+  ports?: ComposePort[]
+  volumes?: ComposeVolumeMount[]
+  networks?: Record<string, unknown>
+  profiles?: string[]
+  restart?: string
+}
+
+export interface ComposeConfig {
+  name: string
+  services: Record<string, ComposeService>
+  volumes?: Record<string, { name?: string; external?: boolean } | null>
+  networks?: Record<string, { name?: string; internal?: boolean; external?: boolean } | null>
+}
+
+/** Where a compose project lives and how to address it; everything compose argv is built from. */
+export interface ComposeProjectRef {
+  /** Absolute folder the compose files are relative to (commands run there). */
+  workingDirectory: string
+  /** Compose files as the user gave them, relative to workingDirectory or absolute. */
+  files: string[]
+  projectName?: string
+  profiles: string[]
+}

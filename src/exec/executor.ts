@@ -1,0 +1,90 @@
+import * as actionsExec from '@actions/exec'
+
+/** The outcome of one command. Output is captured whole; callers decide what to show. */
+export interface CommandResult {
+  argv: string[]
+  exitCode: number
+  stdout: string
+  stderr: string
+  durationMs: number
+}
+
+export interface RunOptions {
+  /** Directory to run in (local commands only). */
+  cwd?: string
+  /** Extra environment variables, added to the current environment. */
+  env?: Record<string, string>
+  /** Text written to the command's stdin (used for passwords, never argv). */
+  input?: string
+  /** Echo output live (for long builds), in addition to capturing it. */
+  stream?: boolean
+}
+
+/**
+ * Runs an argv array. Everything the engine executes goes through an Executor, so that
+ * commands stay data: stages build argv arrays in pure functions, and tests can record them.
+ */
+export interface Executor {
+  run(argv: string[], options?: RunOptions): Promise<CommandResult>
+}
+
+/** Thrown when a command exits non-zero and the caller asked for success. */
+export class CommandFailedError extends Error {
+  constructor(
+    message: string,
+    readonly result: CommandResult
+  ) {
+    super(message)
+    this.name = 'CommandFailedError'
+  }
+}
+
+/** Runs commands on this machine through @actions/exec, never through a shell. */
+export class LocalExecutor implements Executor {
+  async run(argv: string[], options: RunOptions = {}): Promise<CommandResult> {
+    const [file, ...args] = argv
+    if (!file) throw new Error('internal error: empty argv')
+    const started = Date.now()
+    const env = options.env
+      ? { ...(process.env as Record<string, string>), ...options.env }
+      : undefined
+    const output = await actionsExec.getExecOutput(file, args, {
+      cwd: options.cwd,
+      env,
+      input: options.input === undefined ? undefined : Buffer.from(options.input),
+      ignoreReturnCode: true,
+      silent: !options.stream
+    })
+    return {
+      argv,
+      exitCode: output.exitCode,
+      stdout: output.stdout,
+      stderr: output.stderr,
+      durationMs: Date.now() - started
+    }
+  }
+}
+
+/** The last `count` non-empty lines of a command's output, for error messages. */
+export function lastLines(text: string, count: number): string {
+  const lines = text.split(/\r?\n/).filter(line => line.trim() !== '')
+  return lines.slice(-count).join('\n')
+}
+
+/** Runs a command and throws CommandFailedError (with the tail of its output) if it fails. */
+export async function runChecked(
+  executor: Executor,
+  argv: string[],
+  what: string,
+  options?: RunOptions
+): Promise<CommandResult> {
+  const result = await executor.run(argv, options)
+  if (result.exitCode !== 0) {
+    const tail = lastLines(result.stderr || result.stdout, 15)
+    throw new CommandFailedError(
+      `${what} failed (exit ${result.exitCode}): ${argv.join(' ')}${tail ? `\n${tail}` : ''}`,
+      result
+    )
+  }
+  return result
+}
