@@ -28599,6 +28599,14 @@ class CommandFailedError extends Error {
 }
 /** Runs commands on this machine through @actions/exec, never through a shell. */
 class LocalExecutor {
+    echo;
+    /**
+     * @param echo where streamed output goes: stdout for the runner's log; the CLI passes stderr
+     * so that its stdout carries only results.
+     */
+    constructor(echo = process.stdout) {
+        this.echo = echo;
+    }
     async run(argv, options = {}) {
         const [file, ...args] = argv;
         if (!file)
@@ -28612,7 +28620,9 @@ class LocalExecutor {
             env,
             input: options.input === undefined ? undefined : Buffer.from(options.input),
             ignoreReturnCode: true,
-            silent: !options.stream
+            silent: !options.stream,
+            outStream: this.echo,
+            errStream: this.echo
         });
         return {
             argv,

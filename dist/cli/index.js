@@ -147,7 +147,7 @@ async function main(argv) {
         // progress, the table included, goes to stderr.
         const toStdout = command === 'plan' && !jsonOutput;
         const reporter = new _report_console_reporter_js__WEBPACK_IMPORTED_MODULE_4__/* .ConsoleReporter */ .l(text => toStdout ? process.stdout.write(text) : process.stderr.write(text));
-        const result = await (0,_engine_js__WEBPACK_IMPORTED_MODULE_2__/* .runEngine */ .cn)(inputs, stages, new _exec_executor_js__WEBPACK_IMPORTED_MODULE_3__/* .LocalExecutor */ .nB(), reporter);
+        const result = await (0,_engine_js__WEBPACK_IMPORTED_MODULE_2__/* .runEngine */ .cn)(inputs, stages, new _exec_executor_js__WEBPACK_IMPORTED_MODULE_3__/* .LocalExecutor */ .nB(process.stderr), reporter);
         if (jsonOutput) {
             const payload = stages.length === 1 && stages[0] === 'plan'
                 ? result.plan
@@ -2011,6 +2011,14 @@ class CommandFailedError extends Error {
 }
 /** Runs commands on this machine through @actions/exec, never through a shell. */
 class LocalExecutor {
+    echo;
+    /**
+     * @param echo where streamed output goes: stdout for the runner's log; the CLI passes stderr
+     * so that its stdout carries only results.
+     */
+    constructor(echo = process.stdout) {
+        this.echo = echo;
+    }
     async run(argv, options = {}) {
         const [file, ...args] = argv;
         if (!file)
@@ -2024,7 +2032,9 @@ class LocalExecutor {
             env,
             input: options.input === undefined ? undefined : Buffer.from(options.input),
             ignoreReturnCode: true,
-            silent: !options.stream
+            silent: !options.stream,
+            outStream: this.echo,
+            errStream: this.echo
         });
         return {
             argv,

@@ -96,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     const reporter = new ConsoleReporter(text =>
       toStdout ? process.stdout.write(text) : process.stderr.write(text)
     )
-    const result = await runEngine(inputs, stages, new LocalExecutor(), reporter)
+    const result = await runEngine(inputs, stages, new LocalExecutor(process.stderr), reporter)
     if (jsonOutput) {
       const payload =
         stages.length === 1 && stages[0] === 'plan'

@@ -1,4 +1,5 @@
 import * as actionsExec from '@actions/exec'
+import type { Writable } from 'node:stream'
 
 /** The outcome of one command. Output is captured whole; callers decide what to show. */
 export interface CommandResult {
@@ -41,6 +42,12 @@ export class CommandFailedError extends Error {
 
 /** Runs commands on this machine through @actions/exec, never through a shell. */
 export class LocalExecutor implements Executor {
+  /**
+   * @param echo where streamed output goes: stdout for the runner's log; the CLI passes stderr
+   * so that its stdout carries only results.
+   */
+  constructor(private readonly echo: Writable = process.stdout) {}
+
   async run(argv: string[], options: RunOptions = {}): Promise<CommandResult> {
     const [file, ...args] = argv
     if (!file) throw new Error('internal error: empty argv')
@@ -53,7 +60,9 @@ export class LocalExecutor implements Executor {
       env,
       input: options.input === undefined ? undefined : Buffer.from(options.input),
       ignoreReturnCode: true,
-      silent: !options.stream
+      silent: !options.stream,
+      outStream: this.echo,
+      errStream: this.echo
     })
     return {
       argv,

@@ -1,0 +1,154 @@
+/**
+ * The runner's contract, exercised the way the runner does it: `node dist/index.js` under
+ * Node 24 with inputs in INPUT_* variables, outputs read back from GITHUB_OUTPUT, the summary
+ * from GITHUB_STEP_SUMMARY, and state carried from main to post through GITHUB_STATE/STATE_*.
+ */
+import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { NODE24, ROOT, docker, labEnv, leftovers } from './lab.js'
+
+const fixtures = path.join(ROOT, '__tests__', 'fixtures')
+
+/** Parses the runner's file-command format: `name<<DELIM\nvalue\nDELIM` blocks, or `name=value`. */
+export function readFileCommands(file: string): Record<string, string> {
+  const values: Record<string, string> = {}
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n') : []
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
+    if (heredoc) {
+      const [, name, delimiter] = heredoc
+      const body: string[] = []
+      while (++i < lines.length && lines[i] !== delimiter) body.push(lines[i] as string)
+      values[name as string] = body.join('\n')
+    } else if (line.includes('=')) {
+      values[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
+    }
+  }
+  return values
+}
+
+interface StepRun {
+  status: number
+  stdout: string
+  outputs: Record<string, string>
+  state: Record<string, string>
+  summary: string
+}
+
+function runStep(
+  inputs: Record<string, string>,
+  state: Record<string, string> = {},
+  env: Record<string, string> = {}
+): StepRun {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-'))
+  const files = {
+    GITHUB_OUTPUT: path.join(dir, 'output'),
+    GITHUB_STATE: path.join(dir, 'state'),
+    GITHUB_STEP_SUMMARY: path.join(dir, 'summary')
+  }
+  for (const file of Object.values(files)) fs.writeFileSync(file, '')
+  const stepEnv: Record<string, string> = { ...files, ...env }
+  // The runner's naming: INPUT_ + upper-cased name, spaces to underscores, hyphens kept.
+  for (const [name, value] of Object.entries(inputs))
+    stepEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  for (const [name, value] of Object.entries(state)) stepEnv[`STATE_${name}`] = value
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) =>
+        !key.startsWith('INPUT_') && !key.startsWith('STATE_') && !key.startsWith('GITHUB_')
+    )
+  ) as Record<string, string>
+  const result = spawnSync(NODE24, [path.join(ROOT, 'dist', 'index.js')], {
+    env: { ...clean, ...stepEnv },
+    encoding: 'utf8'
+  })
+  const run = {
+    status: result.status ?? -1,
+    stdout: result.stdout,
+    outputs: readFileCommands(files.GITHUB_OUTPUT),
+    state: readFileCommands(files.GITHUB_STATE),
+    summary: fs.readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8')
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+  return run
+}
+
+describe('the action under the runner contract', () => {
+  it('runs on Node 24', () => {
+    const version = spawnSync(NODE24, ['--version'], { encoding: 'utf8' }).stdout.trim()
+    expect(version).toMatch(/^v24\./)
+  })
+
+  it('plan: reads INPUT_*, writes GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and GITHUB_STATE', () => {
+    const run = runStep({
+      command: 'plan',
+      'compose-files': 'compose.yaml',
+      'working-directory': path.join(fixtures, 'targets'),
+      profiles: 'debug'
+    })
+    expect(run.status).toBe(0)
+    const plan = JSON.parse(run.outputs.plan as string) as {
+      services: { name: string; kind: string }[]
+    }
+    expect(plan.services.map(s => `${s.name}:${s.kind}`)).toEqual([
+      'app:build',
+      'cache:image',
+      'debug-shell:image',
+      'seed:job',
+      'worker:build'
+    ])
+    expect(run.summary).toContain('### Compose plan: targets')
+    expect(run.summary).toContain('| seed | job | busybox:1.36 |')
+    expect(run.state.isPost).toBe('true')
+    expect(run.stdout).toContain('Project targets')
+  })
+
+  it('fails the step with an ::error:: naming the input', () => {
+    const run = runStep({ command: 'ship' })
+    expect(run.status).toBe(1)
+    expect(run.stdout).toContain(`::error::Input 'command': unknown command "ship"`)
+  })
+
+  it('post: tears down a stack that a cancelled main step left behind', () => {
+    const lab = labEnv()
+    const env = { SLEEPER_IMAGE: `${lab.LAB_REGISTRY}/lab/debian:bookworm` }
+    const project = `runner-post-${process.pid}`
+    const dir = path.join(fixtures, 'sleeper')
+    const up = docker(
+      ['compose', '-f', path.join(dir, 'compose.yaml'), '-p', project, 'up', '-d'],
+      env
+    )
+    expect(up.stderr).not.toMatch(/error/i)
+    expect(leftovers(project).length).toBeGreaterThan(0)
+
+    const teardown = JSON.stringify({
+      cwd: dir,
+      argv: [
+        'docker',
+        'compose',
+        '-f',
+        'compose.yaml',
+        '-p',
+        project,
+        'down',
+        '--volumes',
+        '--remove-orphans',
+        '--timeout',
+        '1'
+      ]
+    })
+    const run = runStep({}, { isPost: 'true', 'smoke-teardown': teardown }, env)
+    expect(run.status).toBe(0)
+    expect(run.stdout).toContain('Cleaning up after an interrupted run')
+    expect(leftovers(project)).toEqual([])
+  })
+
+  it('post: does nothing when main left nothing behind', () => {
+    const run = runStep({}, { isPost: 'true' })
+    expect(run.status).toBe(0)
+    expect(run.stdout).not.toContain('Cleaning up')
+  })
+})
