@@ -13,6 +13,11 @@ export default tseslint.config(
     }
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
+  },
+  {
     // Every promise must be awaited: an unawaited stage would let the step end before it fails.
     files: ['src/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true } },

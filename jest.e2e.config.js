@@ -3,6 +3,9 @@ import unit from './jest.unit.config.js'
 export default {
   ...unit,
   roots: ['<rootDir>/e2e'],
-  reporters: ['default', ['<rootDir>/scripts/jest-totals-reporter.cjs', { file: '.jest-results/e2e.json' }]],
+  reporters: [
+    'default',
+    ['<rootDir>/scripts/jest-totals-reporter.cjs', { file: '.jest-results/e2e.json' }]
+  ],
   testTimeout: 15 * 60 * 1000
 }

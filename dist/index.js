@@ -28883,6 +28883,7 @@ function failedTargetOf(output, targets) {
 
 
 
+
 class BuildFailedError extends Error {
     service;
     constructor(service, message) {
@@ -28906,8 +28907,12 @@ async function buildStage(ref, plan, services, executor, reporter) {
         reporter.warning('Nothing to build: no selected service has a build section.');
         return {};
     }
-    const argv = bakeArgs(ref, targets, { load: true });
-    const result = await reporter.group(`Build ${targets.map(t => t.service).join(', ')}`, () => executor.run(argv, { cwd: ref.workingDirectory, stream: true }));
+    // buildx resolves the build contexts of a compose definition from its own working
+    // directory, not from the compose file (buildx 0.13), while compose resolves them from the
+    // first file's folder. Running bake there, with absolute file paths, makes both agree.
+    const files = ref.files.map(file => external_node_path_namespaceObject.resolve(ref.workingDirectory, file));
+    const argv = bakeArgs({ ...ref, files }, targets, { load: true });
+    const result = await reporter.group(`Build ${targets.map(t => t.service).join(', ')}`, () => executor.run(argv, { cwd: external_node_path_namespaceObject.dirname(files[0]), stream: true }));
     if (result.exitCode !== 0) {
         const output = `${result.stdout}\n${result.stderr}`;
         const service = failedTargetOf(output, targets.map(t => t.service));

@@ -50,7 +50,7 @@ describe('the reference stack in the lab', () => {
   })
 
   it('builds api and web with one bake run', () => {
-    const run = runCli(['build', '-C', composeDir, '-f', 'compose.yaml'], { env })
+    const run = runCli(['build', '-f', 'compose/compose.yaml'], { env }) // from the repository root, as a workflow would
     if (run.status !== 0) throw new Error(run.stderr)
     images = JSON.parse(run.stdout) as typeof images
     expect(Object.keys(images).sort()).toEqual(['api', 'web'])

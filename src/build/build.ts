@@ -1,3 +1,4 @@
+import * as path from 'node:path'
 import type { ComposeProjectRef } from '../compose/types.js'
 import type { Plan, PlannedService } from '../compose/plan.js'
 import { lastLines, type Executor } from '../exec/executor.js'
@@ -37,9 +38,13 @@ export async function buildStage(
     reporter.warning('Nothing to build: no selected service has a build section.')
     return {}
   }
-  const argv = bakeArgs(ref, targets, { load: true })
+  // buildx resolves the build contexts of a compose definition from its own working
+  // directory, not from the compose file (buildx 0.13), while compose resolves them from the
+  // first file's folder. Running bake there, with absolute file paths, makes both agree.
+  const files = ref.files.map(file => path.resolve(ref.workingDirectory, file))
+  const argv = bakeArgs({ ...ref, files }, targets, { load: true })
   const result = await reporter.group(`Build ${targets.map(t => t.service).join(', ')}`, () =>
-    executor.run(argv, { cwd: ref.workingDirectory, stream: true })
+    executor.run(argv, { cwd: path.dirname(files[0] as string), stream: true })
   )
   if (result.exitCode !== 0) {
     const output = `${result.stdout}\n${result.stderr}`

@@ -1,0 +1,2 @@
+-- Listing is newest first.
+CREATE INDEX notes_created_at_idx ON notes (created_at DESC);
