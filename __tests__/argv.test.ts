@@ -1,5 +1,12 @@
 import { composeBaseArgs, composeConfigArgs } from '../src/compose/args.js'
-import { bakeArgs, defaultImageName, failedTargetOf } from '../src/build/bake.js'
+import {
+  bakeArgs,
+  bakeOverride,
+  defaultImageName,
+  parseBuilderDriver,
+  parsePushDigest,
+  pushArgs
+} from '../src/build/bake.js'
 import { downArgs, logsArgs, psArgs, upArgs } from '../src/smoke/commands.js'
 import type { ComposeProjectRef } from '../src/compose/types.js'
 
@@ -54,50 +61,92 @@ describe('compose argv', () => {
 describe('bake argv', () => {
   it.each([
     [
-      'one target, loaded',
-      ref(),
-      [{ service: 'api', tags: ['app/api:dev'] }],
-      true,
+      'default builder',
+      {
+        files: ['/w/compose.yaml'],
+        overrideFile: '/t/o.json',
+        metadataFile: '/t/m.json',
+        builder: undefined,
+        targets: ['api']
+      },
       [
         'docker',
         'buildx',
         'bake',
         '--file',
-        'compose.yaml',
-        '--load',
-        '--set',
-        'api.tags=app/api:dev',
+        '/w/compose.yaml',
+        '--file',
+        '/t/o.json',
+        '--metadata-file',
+        '/t/m.json',
+        '--progress',
+        'rawjson',
         'api'
       ]
     ],
     [
-      'several files and targets, several tags',
-      ref({ files: ['compose.yaml', 'compose.prod.yaml'] }),
-      [
-        { service: 'api', tags: ['r/api:1', 'r/api:latest'] },
-        { service: 'web', tags: ['r/web:1'] }
-      ],
-      false,
+      'named builder, several files and targets',
+      {
+        files: ['/w/a.yaml', '/w/b.yaml'],
+        overrideFile: '/t/o.json',
+        metadataFile: '/t/m.json',
+        builder: 'ci',
+        targets: ['api', 'web']
+      },
       [
         'docker',
         'buildx',
         'bake',
+        '--builder',
+        'ci',
         '--file',
-        'compose.yaml',
+        '/w/a.yaml',
         '--file',
-        'compose.prod.yaml',
-        '--set',
-        'api.tags=r/api:1',
-        '--set',
-        'api.tags=r/api:latest',
-        '--set',
-        'web.tags=r/web:1',
+        '/w/b.yaml',
+        '--file',
+        '/t/o.json',
+        '--metadata-file',
+        '/t/m.json',
+        '--progress',
+        'rawjson',
         'api',
         'web'
       ]
     ]
-  ])('%s', (_name, input, targets, load, argv) => {
-    expect(bakeArgs(input, targets, { load })).toEqual(argv)
+  ])('%s', (_name, invocation, argv) => {
+    expect(bakeArgs(invocation)).toEqual(argv)
+  })
+
+  it('writes tags, labels, cache and a local output per target, leaving out empty cache lists', () => {
+    expect(
+      bakeOverride([
+        {
+          service: 'api',
+          tags: ['r/api:1'],
+          labels: { 'org.opencontainers.image.title': 'api' },
+          cacheFrom: ['type=gha,scope=p-api'],
+          cacheTo: ['type=gha,scope=p-api,mode=max,ignore-error=true']
+        },
+        {
+          service: 'web',
+          tags: ['r/web:1', 'r/web:latest'],
+          labels: {},
+          cacheFrom: [],
+          cacheTo: []
+        }
+      ])
+    ).toEqual({
+      target: {
+        api: {
+          tags: ['r/api:1'],
+          labels: { 'org.opencontainers.image.title': 'api' },
+          'cache-from': ['type=gha,scope=p-api'],
+          'cache-to': ['type=gha,scope=p-api,mode=max,ignore-error=true'],
+          output: ['type=docker']
+        },
+        web: { tags: ['r/web:1', 'r/web:latest'], labels: {}, output: ['type=docker'] }
+      }
+    })
   })
 
   it('names images like compose does', () => {
@@ -105,24 +154,18 @@ describe('bake argv', () => {
   })
 
   it.each([
-    [
-      'ERROR: target api: failed to solve: process "/bin/sh -c npm ci" did not complete',
-      ['api', 'web'],
-      'api'
-    ],
-    [
-      '#12 [web build 3/5] RUN node build.js\n#12 ERROR: process did not complete\n------',
-      ['api', 'web'],
-      'web'
-    ],
-    [
-      '#8 [api deps 2/4] COPY package.json .\n#9 [web 1/2] FROM x\nERROR: failed to solve',
-      ['api', 'web'],
-      'web'
-    ],
-    ['nothing useful here', ['api'], undefined]
-  ])('finds the failed target in %j', (output, targets, service) => {
-    expect(failedTargetOf(output, targets)).toBe(service)
+    ['Name:   ci\nDriver:        docker-container\n', 'docker-container'],
+    ['Name: default\nDriver: docker\nLast Activity: x', 'docker'],
+    ['nothing', undefined]
+  ])('reads the builder driver from %j', (output, driver) => {
+    expect(parseBuilderDriver(output)).toBe(driver)
+  })
+
+  it('pushes by ref and reads the digest docker push prints', () => {
+    expect(pushArgs('r/api:1')).toEqual(['docker', 'push', 'r/api:1'])
+    const digest = `sha256:${'a'.repeat(64)}`
+    expect(parsePushDigest(`1: digest: ${digest} size: 1570\n`)).toBe(digest)
+    expect(parsePushDigest('nothing')).toBeUndefined()
   })
 })
 

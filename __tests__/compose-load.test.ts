@@ -3,6 +3,7 @@ import { checkComposeFiles, explainConfigFailure, filesReferencing } from '../sr
 import { InputError } from '../src/inputs.js'
 import { splitImageRef } from '../src/build/images.js'
 import { imageOverride } from '../src/smoke/smoke.js'
+import { planFromConfig } from '../src/compose/plan.js'
 
 const fixtures = path.resolve('__tests__/fixtures')
 const ref = (dir: string, files = ['compose.yaml']) => ({
@@ -66,15 +67,25 @@ describe('images', () => {
     expect(splitImageRef(input)).toEqual({ repository, tag })
   })
 
-  it('pins each built service to its ref and never pulls it', () => {
+  it('pins each built service, and services that run its image, to its ref, and never pulls them', () => {
+    const plan = planFromConfig({
+      name: 'p',
+      services: {
+        api: { image: 'p/api:local', build: { context: '/w' } },
+        migrate: { image: 'p/api:local' },
+        web: { build: { context: '/w' } },
+        db: { image: 'postgres:16' }
+      }
+    })
     expect(
-      imageOverride({
+      imageOverride(plan, {
         api: { image: 'r/api', tags: ['1'], digest: '', ref: 'r/api:1' },
         web: { image: 'r/web', tags: ['1'], digest: 'sha256:f', ref: 'r/web@sha256:f' }
       })
     ).toEqual({
       services: {
         api: { image: 'r/api:1', pull_policy: 'never' },
+        migrate: { image: 'r/api:1', pull_policy: 'never' },
         web: { image: 'r/web@sha256:f', pull_policy: 'never' }
       }
     })

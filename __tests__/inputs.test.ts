@@ -19,7 +19,19 @@ describe('parseInputs', () => {
       services: [],
       images: undefined,
       waitTimeoutSeconds: 180,
-      keep: false
+      keep: false,
+      build: {
+        registry: undefined,
+        imageNamespace: undefined,
+        push: false,
+        registryUsername: undefined,
+        registryPassword: undefined,
+        tagTemplates: undefined,
+        cache: 'auto',
+        cacheMode: 'max',
+        cacheWrite: 'always',
+        builder: undefined
+      }
     })
   })
 
@@ -57,7 +69,37 @@ describe('parseInputs', () => {
     [{ command: 'smoke', 'wait-timeout': '0' }, 'wait-timeout', /whole number/],
     [{ command: 'smoke', keep: 'maybe' }, 'keep', /true or false/],
     [{ command: 'smoke', images: '{not json' }, 'images', /not valid JSON/],
-    [{ command: 'smoke', images: '{"api":{}}' }, 'images', /"api" has no "ref"/]
+    [{ command: 'smoke', images: '{"api":{}}' }, 'images', /"api" has no "ref"/],
+    [{ command: 'build', registry: 'https://ghcr.io' }, 'registry', /not a registry host/],
+    [
+      { command: 'build', 'image-namespace': 'Team/App' },
+      'image-namespace',
+      /not a valid image namespace/
+    ],
+    [
+      { command: 'build', registry: 'r.example', 'registry-username': 'u' },
+      'registry-password',
+      /required when registry-username/
+    ],
+    [
+      { command: 'build', registry: 'r.example', 'registry-password': 'p' },
+      'registry-username',
+      /required when registry-password/
+    ],
+    [
+      { command: 'build', 'registry-username': 'u', 'registry-password': 'p' },
+      'registry',
+      /says where to log in/
+    ],
+    [{ command: 'build', tags: '{{sha}}\n{{brnch}}' }, 'tags', /unknown variable \{\{brnch\}\}/],
+    [{ command: 'build', tags: '{{sha' }, 'tags', /unbalanced braces/],
+    [{ command: 'build', tags: 'release candidate' }, 'tags', /cannot make a valid tag/],
+    [{ command: 'build', tags: '-{{sha}}' }, 'tags', /cannot make a valid tag/],
+    [{ command: 'build', cache: 's3' }, 'cache', /one of auto, gha, registry, none/],
+    [{ command: 'build', cache: 'registry' }, 'cache', /needs the registry input/],
+    [{ command: 'build', 'cache-mode': 'all' }, 'cache-mode', /one of min, max/],
+    [{ command: 'build', 'cache-write': 'main' }, 'cache-write', /always, default-branch, never/],
+    [{ command: 'smoke', push: 'true' }, 'push', /only applies to the build command/]
   ])('rejects %j naming input %s', (values, input, message) => {
     let error: unknown
     try {

@@ -3,7 +3,13 @@ import { InputError, type Command, type Inputs } from './inputs.js'
 import { loadComposeConfig } from './compose/load.js'
 import { planFromConfig, selectServices, UnknownServiceError, type Plan } from './compose/plan.js'
 import type { ComposeProjectRef } from './compose/types.js'
-import { buildStage } from './build/build.js'
+import { buildStage, buildSummary } from './build/build.js'
+import {
+  gitContextFromGithub,
+  gitContextFromLocal,
+  isGithubActions,
+  type GitContext
+} from './build/git-context.js'
 import type { ImageMap } from './build/images.js'
 import { smokeStage, type SmokeResult } from './smoke/smoke.js'
 import type { Executor } from './exec/executor.js'
@@ -63,9 +69,23 @@ export async function runEngine(
         await reporter.addSummary(renderPlanMarkdown(plan, ref.workingDirectory))
         break
       case 'build': {
-        result.images = await buildStage(ref, plan, selected, executor, reporter)
+        const git = await gitContext(executor, ref.workingDirectory)
+        const built = await buildStage(
+          {
+            ref,
+            plan,
+            services: selected,
+            inputs: inputs.build,
+            git,
+            commitTime: await commitTime(executor, ref.workingDirectory, git.sha),
+            env: process.env
+          },
+          executor,
+          reporter
+        )
+        result.images = built.images
         reporter.setOutput('images', JSON.stringify(result.images))
-        await reporter.addSummary(imagesSummary(result.images))
+        await reporter.addSummary(buildSummary(built.reports))
         break
       }
       case 'smoke': {
@@ -96,12 +116,19 @@ export async function runEngine(
   return result
 }
 
-function imagesSummary(images: ImageMap): string {
-  const rows = Object.entries(images).map(
-    ([service, image]) =>
-      `| ${service} | \`${image.ref}\` | ${image.id ? `\`${image.id.slice(0, 19)}\`` : '-'} |`
-  )
-  return ['### Built images', '', '| Service | Image | ID |', '|---|---|---|', ...rows, ''].join(
-    '\n'
-  )
+async function gitContext(executor: Executor, cwd: string): Promise<GitContext> {
+  return isGithubActions(process.env)
+    ? gitContextFromGithub(process.env)
+    : gitContextFromLocal(executor, cwd)
+}
+
+/** The commit's time (ISO 8601), for the OCI `created` label; undefined outside a checkout. */
+async function commitTime(
+  executor: Executor,
+  cwd: string,
+  sha: string
+): Promise<string | undefined> {
+  if (!sha) return undefined
+  const result = await executor.run(['git', 'show', '-s', '--format=%cI', sha], { cwd })
+  return result.exitCode === 0 && result.stdout.trim() ? result.stdout.trim() : undefined
 }

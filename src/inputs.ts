@@ -1,4 +1,6 @@
 import { parseImageMap, type ImageMap } from './build/images.js'
+import type { CacheChoice, CacheMode, CacheWritePolicy } from './build/cache.js'
+import { parseTagTemplates, TagTemplateError } from './build/tags.js'
 
 /**
  * The one typed inputs module. Its keys are the inputs of action.yml (a unit test checks that
@@ -6,66 +8,14 @@ import { parseImageMap, type ImageMap } from './build/images.js'
  * variables and the CLI from flags of the same names, and both get the same validation.
  */
 
+import { INPUT_SPECS } from './input-specs.js'
+
+export { INPUT_SPECS }
 export const COMMANDS = ['plan', 'build', 'scan', 'smoke', 'deploy', 'rollback'] as const
 export type Command = (typeof COMMANDS)[number]
 
 /** Commands this version implements; the others are rejected up front, not half-run. */
 export const IMPLEMENTED_COMMANDS: readonly Command[] = ['plan', 'build', 'smoke']
-
-export interface InputSpec {
-  name: string
-  description: string
-  default?: string
-  required?: boolean
-}
-
-export const INPUT_SPECS: readonly InputSpec[] = [
-  {
-    name: 'command',
-    description: 'What to do: plan, build, scan, smoke, deploy or rollback.',
-    required: true
-  },
-  {
-    name: 'compose-files',
-    description:
-      'Compose files, one per line, in the order `docker compose -f` takes them (later files override earlier ones).',
-    default: 'compose.yaml'
-  },
-  {
-    name: 'project-name',
-    description:
-      'Compose project name. Default: the name compose derives (the `name:` key or the folder).'
-  },
-  {
-    name: 'working-directory',
-    description: 'Folder that the compose files are relative to.',
-    default: '.'
-  },
-  {
-    name: 'profiles',
-    description: 'Compose profiles to enable, one per line or comma-separated.'
-  },
-  {
-    name: 'services',
-    description:
-      'Only these services (one per line or comma-separated). Default: every service of the project.'
-  },
-  {
-    name: 'images',
-    description:
-      'smoke: the `images` output of a build step (JSON: service → { image, tags, digest, ref }). The stack runs exactly these images.'
-  },
-  {
-    name: 'wait-timeout',
-    description: 'smoke: seconds to wait for every service to be healthy or done.',
-    default: '180'
-  },
-  {
-    name: 'keep',
-    description: 'smoke: leave the stack running after the smoke test, for debugging.',
-    default: 'false'
-  }
-]
 
 export interface Inputs {
   command: Command
@@ -77,6 +27,20 @@ export interface Inputs {
   images: ImageMap | undefined
   waitTimeoutSeconds: number
   keep: boolean
+  build: BuildInputs
+}
+
+export interface BuildInputs {
+  registry: string | undefined
+  imageNamespace: string | undefined
+  push: boolean
+  registryUsername: string | undefined
+  registryPassword: string | undefined
+  tagTemplates: string[] | undefined
+  cache: CacheChoice
+  cacheMode: CacheMode
+  cacheWrite: CacheWritePolicy
+  builder: string | undefined
 }
 
 /** A bad input value. The message always names the input, so the user knows what to fix. */
@@ -141,6 +105,87 @@ function parseImagesInput(value: string): ImageMap | undefined {
   }
 }
 
+function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new InputError(name, `expected one of ${choices.join(', ')}, got "${value}"`)
+  }
+  return value as T
+}
+
+const REGISTRY_HOST = /^[A-Za-z0-9.-]+(:\d+)?$/
+const NAMESPACE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/
+
+function parseBuildInputs(get: InputGetter, command: string): BuildInputs {
+  const registry = raw(get, 'registry') || undefined
+  if (registry !== undefined && !REGISTRY_HOST.test(registry)) {
+    throw new InputError(
+      'registry',
+      `"${registry}" is not a registry host (like ghcr.io or registry.example.com:5000); leave out the scheme and path`
+    )
+  }
+  const imageNamespace = raw(get, 'image-namespace') || undefined
+  if (imageNamespace !== undefined && !NAMESPACE.test(imageNamespace)) {
+    throw new InputError(
+      'image-namespace',
+      `"${imageNamespace}" is not a valid image namespace: use lowercase letters, digits, '.', '_', '-' and '/'`
+    )
+  }
+  const registryUsername = raw(get, 'registry-username') || undefined
+  const registryPassword = get('registry-password') || undefined
+  if (registryUsername !== undefined && registryPassword === undefined) {
+    throw new InputError('registry-password', 'is required when registry-username is set')
+  }
+  if (registryPassword !== undefined && registryUsername === undefined) {
+    throw new InputError('registry-username', 'is required when registry-password is set')
+  }
+  if (registryUsername !== undefined && registry === undefined) {
+    throw new InputError(
+      'registry',
+      'is required when registry-username and registry-password are set: it says where to log in'
+    )
+  }
+  let tagTemplates: string[] | undefined
+  try {
+    const text = raw(get, 'tags')
+    tagTemplates = text === '' ? undefined : parseTagTemplates(text)
+  } catch (error) {
+    if (error instanceof TagTemplateError) throw new InputError('tags', error.message)
+    throw error
+  }
+  const cache = parseChoice('cache', raw(get, 'cache'), [
+    'auto',
+    'gha',
+    'registry',
+    'none'
+  ] as const)
+  if (cache === 'registry' && registry === undefined) {
+    throw new InputError(
+      'cache',
+      '"registry" needs the registry input: the cache is stored next to the images'
+    )
+  }
+  const push = parseBoolean('push', raw(get, 'push'))
+  if (push && command !== 'build') {
+    throw new InputError('push', `only applies to the build command, not "${command}"`)
+  }
+  return {
+    registry,
+    imageNamespace,
+    push,
+    registryUsername,
+    registryPassword,
+    tagTemplates,
+    cache,
+    cacheMode: parseChoice('cache-mode', raw(get, 'cache-mode'), ['min', 'max'] as const),
+    cacheWrite: parseChoice('cache-write', raw(get, 'cache-write'), [
+      'always',
+      'default-branch',
+      'never'
+    ] as const),
+    builder: raw(get, 'builder') || undefined
+  }
+}
+
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
 export function parseInputs(get: InputGetter): Inputs {
@@ -183,6 +228,7 @@ export function parseInputs(get: InputGetter): Inputs {
     services: parseList(raw(get, 'services')),
     images: parseImagesInput(raw(get, 'images')),
     waitTimeoutSeconds: parsePositiveInteger('wait-timeout', raw(get, 'wait-timeout')),
-    keep: parseBoolean('keep', raw(get, 'keep'))
+    keep: parseBoolean('keep', raw(get, 'keep')),
+    build: parseBuildInputs(get, command)
   }
 }

@@ -9,6 +9,9 @@ import { runTeardown } from './teardown.js'
 export async function run(): Promise<void> {
   try {
     core.saveState('isPost', 'true')
+    // Masked before anything can print it, even an error about another input.
+    const password = core.getInput('registry-password')
+    if (password) core.setSecret(password)
     const inputs = parseInputs(name => core.getInput(name))
     await runEngine(inputs, [inputs.command], new LocalExecutor(), new ActionReporter())
   } catch (error) {

@@ -43,17 +43,200 @@ function parseImageMap(text) {
 
 /***/ }),
 
+/***/ 6587:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   HU: () => (/* binding */ parseTagTemplates),
+/* harmony export */   Nj: () => (/* binding */ tagsFor),
+/* harmony export */   k9: () => (/* binding */ parseSemverTag),
+/* harmony export */   r9: () => (/* binding */ TagTemplateError)
+/* harmony export */ });
+/* unused harmony exports TEMPLATE_VARIABLES, isValidTag, sanitizeTag, templateValues, renderTagTemplates, defaultTags */
+/**
+ * Image tags from the git context. Without a `tags` input the rules are: `sha-<short sha>`;
+ * the branch (sanitised) on branch builds; `pr-<n>` on pull requests; `X.Y.Z`, `X.Y` and `X`
+ * on `vX.Y.Z` tags (only `X.Y.Z` for a pre-release, and no bare `0` major); `latest` only on
+ * the default branch or a release tag.
+ *
+ * The `tags` input replaces the rules with templates, one per line: literal text and
+ * `{{variable}}`s. A line whose variables are not all known in this build is skipped
+ * (`pr-{{pr}}` outside pull requests), so one list serves every event.
+ */
+const TEMPLATE_VARIABLES = [
+    'sha',
+    'short_sha',
+    'branch',
+    'pr',
+    'tag',
+    'version',
+    'major',
+    'minor',
+    'patch',
+    'run_number',
+    'service',
+    'event'
+];
+const VALID_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+function isValidTag(tag) {
+    return VALID_TAG.test(tag);
+}
+/** Makes a branch name a valid tag: invalid characters become '-', no leading '.' or '-'. */
+function sanitizeTag(text) {
+    const tag = text
+        .replace(/[^A-Za-z0-9_.-]/g, '-')
+        .replace(/^[.-]+/, '')
+        .slice(0, 128);
+    return tag === '' ? undefined : tag;
+}
+function parseSemverTag(name) {
+    const match = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(name);
+    if (!match)
+        return undefined;
+    const [, major, minor, patch, prerelease] = match;
+    return {
+        major,
+        minor,
+        patch,
+        prerelease,
+        version: `${major}.${minor}.${patch}${prerelease ? `-${prerelease}` : ''}`
+    };
+}
+/** The values the templates can use in this build; unknown ones are absent. */
+function templateValues(ctx, service) {
+    const values = { service, event: ctx.event };
+    if (ctx.sha) {
+        values.sha = ctx.sha;
+        values.short_sha = ctx.sha.slice(0, 7);
+    }
+    if (ctx.ref.startsWith('refs/heads/')) {
+        const branch = sanitizeTag(ctx.ref.slice('refs/heads/'.length));
+        if (branch)
+            values.branch = branch;
+    }
+    if (ctx.pullRequest !== undefined)
+        values.pr = String(ctx.pullRequest);
+    if (ctx.ref.startsWith('refs/tags/')) {
+        const name = ctx.ref.slice('refs/tags/'.length);
+        const tag = sanitizeTag(name);
+        if (tag)
+            values.tag = tag;
+        const semver = parseSemverTag(name);
+        if (semver) {
+            values.version = semver.version;
+            values.major = semver.major;
+            values.minor = semver.minor;
+            values.patch = semver.patch;
+        }
+    }
+    if (ctx.runNumber)
+        values.run_number = ctx.runNumber;
+    return values;
+}
+class TagTemplateError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TagTemplateError';
+    }
+}
+/** Checks every template line up front, so a typo fails before anything is built. */
+function parseTagTemplates(text) {
+    const lines = text
+        .split(/\r?\n/)
+        .map(line => line.trim())
+        .filter(line => line !== '' && !line.startsWith('#'));
+    for (const line of lines) {
+        const withoutVariables = line.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (_all, name) => {
+            if (!TEMPLATE_VARIABLES.includes(name)) {
+                throw new TagTemplateError(`unknown variable {{${name}}} in "${line}"; known: ${TEMPLATE_VARIABLES.map(v => `{{${v}}}`).join(' ')}`);
+            }
+            return 'x';
+        });
+        if (withoutVariables.includes('{') || withoutVariables.includes('}')) {
+            throw new TagTemplateError(`unbalanced braces in "${line}"; write variables as {{name}}`);
+        }
+        if (!isValidTag(withoutVariables)) {
+            throw new TagTemplateError(`"${line}" cannot make a valid tag: use letters, digits, '_', '.' and '-', at most 128 characters, not starting with '.' or '-'`);
+        }
+    }
+    return lines;
+}
+function renderTagTemplates(templates, ctx, service) {
+    const values = templateValues(ctx, service);
+    const tags = [];
+    for (const template of templates) {
+        let complete = true;
+        const tag = template.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (_all, name) => {
+            const value = values[name];
+            if (value === undefined)
+                complete = false;
+            return value ?? '';
+        });
+        if (!complete)
+            continue;
+        if (!isValidTag(tag))
+            throw new TagTemplateError(`template "${template}" gave "${tag}", which is not a valid tag`);
+        if (!tags.includes(tag))
+            tags.push(tag);
+    }
+    return tags;
+}
+function defaultTags(ctx) {
+    const values = templateValues(ctx, '');
+    const tags = [];
+    if (values.short_sha)
+        tags.push(`sha-${values.short_sha}`);
+    if (ctx.pullRequest !== undefined)
+        tags.push(`pr-${ctx.pullRequest}`);
+    else if (values.branch)
+        tags.push(values.branch);
+    let release = false;
+    if (values.version) {
+        const semver = parseSemverTag(ctx.ref.slice('refs/tags/'.length));
+        tags.push(semver.version);
+        if (!semver.prerelease) {
+            release = true;
+            tags.push(`${semver.major}.${semver.minor}`);
+            if (semver.major !== '0')
+                tags.push(semver.major);
+        }
+    }
+    const onDefaultBranch = ctx.defaultBranch !== undefined &&
+        ctx.pullRequest === undefined &&
+        ctx.ref === `refs/heads/${ctx.defaultBranch}`;
+    if (onDefaultBranch || release)
+        tags.push('latest');
+    if (tags.length === 0)
+        tags.push('latest');
+    return [...new Set(tags)];
+}
+/** Tags for one service: the templates when given, else the default rules. */
+function tagsFor(ctx, service, templates) {
+    if (templates && templates.length > 0) {
+        const tags = renderTagTemplates(templates, ctx, service);
+        if (tags.length === 0) {
+            throw new TagTemplateError(`no template applies to this build (${ctx.event} ${ctx.ref || 'without a ref'})`);
+        }
+        return tags;
+    }
+    return defaultTags(ctx);
+}
+
+
+/***/ }),
+
 /***/ 486:
 /***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   I: () => (/* binding */ envNameOf),
 /* harmony export */   i: () => (/* binding */ main)
 /* harmony export */ });
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7975);
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8422);
-/* harmony import */ var _engine_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7801);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8673);
+/* harmony import */ var _engine_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4846);
 /* harmony import */ var _exec_executor_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5181);
 /* harmony import */ var _report_console_reporter_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3465);
 /**
@@ -82,42 +265,59 @@ Options (named like the action's inputs):
       --images JSON           smoke: run these built images (the build command's output)
       --wait-timeout SECONDS  smoke: how long to wait for healthy (default 180)
       --keep                  smoke: leave the stack running
+      --registry HOST         build: name images <registry>/<namespace>/<service>
+      --push                  build: push after every service has built
+      --tags TEMPLATE         build: a tag template; repeat for several
       --json                  print machine-readable JSON on stdout
+  Every other action input is a flag of the same name (--cache, --cache-mode, ...).
+  Any input can also come from the environment as STACK_DEPLOY_<NAME>, e.g.
+  STACK_DEPLOY_REGISTRY_PASSWORD: secrets are only taken that way, never as flags.
   -h, --help                  show this help
 `;
-/** Flags that map onto action inputs; repeated flags become the newline list the input takes. */
-const FLAG_TO_INPUT = {
-    'compose-file': 'compose-files',
-    'compose-files': 'compose-files',
-    'project-name': 'project-name',
-    'working-directory': 'working-directory',
-    profile: 'profiles',
-    profiles: 'profiles',
-    services: 'services',
-    images: 'images',
-    'wait-timeout': 'wait-timeout',
-    keep: 'keep'
+/** Inputs that hold secrets: never taken as flags (argv is visible to every user in `ps`). */
+const SECRET_INPUTS = new Set(['registry-password']);
+/** Short or alternative flag names for some inputs; every other input is `--<input-name>`. */
+const ALIASES = {
+    'compose-file': { input: 'compose-files', short: 'f', multiple: true },
+    profile: { input: 'profiles', multiple: true }
 };
+const SHORT = { 'project-name': 'p', 'working-directory': 'C' };
+const isBooleanInput = (name) => {
+    const spec = _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUT_SPECS */ .a6.find(s => s.name === name);
+    return spec?.default === 'true' || spec?.default === 'false';
+};
+function cliOptions() {
+    const options = {
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' }
+    };
+    for (const spec of _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUT_SPECS */ .a6) {
+        if (spec.name === 'command' || SECRET_INPUTS.has(spec.name))
+            continue;
+        options[spec.name] = isBooleanInput(spec.name)
+            ? { type: 'boolean' }
+            : { type: 'string', multiple: true, ...(SHORT[spec.name] ? { short: SHORT[spec.name] } : {}) };
+    }
+    for (const [flag, alias] of Object.entries(ALIASES)) {
+        options[flag] = {
+            type: 'string',
+            multiple: alias.multiple,
+            ...(alias.short ? { short: alias.short } : {})
+        };
+    }
+    return options;
+}
+/** `STACK_DEPLOY_REGISTRY_PASSWORD` for `registry-password`: how the CLI takes any input from the environment. */
+function envNameOf(input) {
+    return `STACK_DEPLOY_${input.replace(/-/g, '_').toUpperCase()}`;
+}
 async function main(argv) {
     try {
         const { values, positionals } = (0,node_util__WEBPACK_IMPORTED_MODULE_0__.parseArgs)({
             args: argv,
             allowPositionals: true,
             strict: true,
-            options: {
-                'compose-file': { type: 'string', short: 'f', multiple: true },
-                'compose-files': { type: 'string', multiple: true },
-                'project-name': { type: 'string', short: 'p' },
-                'working-directory': { type: 'string', short: 'C' },
-                profile: { type: 'string', multiple: true },
-                profiles: { type: 'string', multiple: true },
-                services: { type: 'string', multiple: true },
-                images: { type: 'string' },
-                'wait-timeout': { type: 'string' },
-                keep: { type: 'boolean' },
-                json: { type: 'boolean' },
-                help: { type: 'boolean', short: 'h' }
-            }
+            options: cliOptions()
         });
         if (values.help) {
             process.stdout.write(USAGE);
@@ -128,15 +328,21 @@ async function main(argv) {
         }
         const command = positionals[0];
         const inputValues = { command: command ?? 'smoke' };
+        for (const spec of _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUT_SPECS */ .a6) {
+            const fromEnv = process.env[envNameOf(spec.name)];
+            if (fromEnv !== undefined && spec.name !== 'command')
+                inputValues[spec.name] = fromEnv;
+        }
+        const fromFlags = {};
         for (const [flag, value] of Object.entries(values)) {
-            const input = FLAG_TO_INPUT[flag];
-            if (!input || value === undefined)
+            const input = ALIASES[flag]?.input ?? flag;
+            if (value === undefined || flag === 'json' || flag === 'help')
                 continue;
             const text = Array.isArray(value) ? value.join('\n') : String(value);
-            inputValues[input] = inputValues[input] ? `${inputValues[input]}\n${text}` : text;
+            fromFlags[input] = fromFlags[input] ? `${fromFlags[input]}\n${text}` : text;
         }
-        const known = new Set(_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUT_SPECS */ .a6.map(spec => spec.name));
-        const inputs = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseInputs */ .TL)(name => (known.has(name) ? (inputValues[name] ?? '') : ''));
+        Object.assign(inputValues, fromFlags);
+        const inputs = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseInputs */ .TL)(name => inputValues[name] ?? '');
         const stages = command === undefined
             ? _engine_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_PIPELINE */ .nF
             : inputs.command === 'smoke' && !inputs.images
@@ -172,7 +378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7801:
+/***/ 4846:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -186,8 +392,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./src/inputs.ts
-var src_inputs = __nccwpck_require__(8422);
+// EXTERNAL MODULE: ./src/inputs.ts + 1 modules
+var src_inputs = __nccwpck_require__(8673);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -388,46 +594,322 @@ class UnknownServiceError extends Error {
     }
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/build/bake.ts
 /**
- * `docker buildx bake` with the compose files as the definition: one BuildKit session builds
- * every target in parallel. Tags are set per target so that they never depend on bake's own
- * defaults for services without an `image:`.
+ * A bake definition (JSON) that bake merges over the compose files: tags, labels, cache and
+ * output per target. Data in a file rather than `--set` flags keeps label keys with dots and
+ * long cache specs out of argv. Images are always loaded into the local engine first; they
+ * are pushed only once every service has built, so a failed build pushes nothing.
  */
-function bakeArgs(ref, targets, options) {
+function bakeOverride(targets) {
+    const target = {};
+    for (const t of targets) {
+        target[t.service] = {
+            tags: t.tags,
+            labels: t.labels,
+            ...(t.cacheFrom.length > 0 ? { 'cache-from': t.cacheFrom } : {}),
+            ...(t.cacheTo.length > 0 ? { 'cache-to': t.cacheTo } : {}),
+            output: ['type=docker']
+        };
+    }
+    return { target };
+}
+/** `docker buildx bake` with the compose files as the definition: one BuildKit session for all targets. */
+function bakeArgs(invocation) {
     return [
         'docker',
         'buildx',
         'bake',
-        ...ref.files.flatMap(file => ['--file', file]),
-        ...(options.load ? ['--load'] : []),
-        ...targets.flatMap(target => target.tags.map(tag => ['--set', `${target.service}.tags=${tag}`]).flat()),
-        ...targets.map(target => target.service)
+        ...(invocation.builder ? ['--builder', invocation.builder] : []),
+        ...[...invocation.files, invocation.overrideFile].flatMap(file => ['--file', file]),
+        '--metadata-file',
+        invocation.metadataFile,
+        '--progress',
+        'rawjson',
+        ...invocation.targets
     ];
+}
+function builderDriverArgs(builder) {
+    return ['docker', 'buildx', 'inspect', ...(builder ? [builder] : [])];
+}
+/** Reads the driver name from `docker buildx inspect` output ("Driver: docker-container"). */
+function parseBuilderDriver(output) {
+    return /^Driver:\s*(\S+)/m.exec(output)?.[1];
+}
+function pushArgs(ref) {
+    return ['docker', 'push', ref];
+}
+/** The manifest digest from `docker push` output ("latest: digest: sha256:… size: 1234"). */
+function parsePushDigest(output) {
+    return /digest: (sha256:[0-9a-f]{64})/.exec(output)?.[1];
 }
 /** The image name compose gives a built service that has no `image:` key. */
 function defaultImageName(project, service) {
     return `${project}-${service}`;
 }
-/** Finds which bake target failed in bake's output, so the error can name the service. */
-function failedTargetOf(output, targets) {
-    const explicit = /target (\S+?):? failed to solve/.exec(output);
-    if (explicit && targets.includes(explicit[1]))
-        return explicit[1];
-    // BuildKit prefixes steps with "[target stage n/m]"; the last such step before ERROR failed.
-    const errorAt = output.lastIndexOf('ERROR');
-    const before = errorAt >= 0 ? output.slice(0, errorAt) : output;
-    const steps = [...before.matchAll(/\[(\S+?) [^\]]*\d+\/\d+\]/g)].map(match => match[1]);
-    for (let i = steps.length - 1; i >= 0; i--) {
-        if (targets.includes(steps[i]))
-            return steps[i];
+
+;// CONCATENATED MODULE: ./src/build/cache.ts
+/** GitHub's cache service is reachable from a job when the runner hands out its token. */
+function githubCacheAvailable(env) {
+    return Boolean(env.ACTIONS_RUNTIME_TOKEN && (env.ACTIONS_CACHE_URL || env.ACTIONS_RESULTS_URL));
+}
+/** `auto` is GitHub's cache on GitHub, else a registry cache when there is a registry, else none. */
+function resolveCacheBackend(choice, env, hasRegistry) {
+    if (choice !== 'auto')
+        return choice;
+    if (githubCacheAvailable(env))
+        return 'gha';
+    return hasRegistry ? 'registry' : 'none';
+}
+/** Whether this build may write the cache; reads are always allowed. */
+function cacheWriteAllowed(policy, ctx) {
+    if (policy === 'never')
+        return false;
+    if (policy === 'always')
+        return true;
+    return (ctx.pullRequest === undefined &&
+        ctx.defaultBranch !== undefined &&
+        ctx.ref === `refs/heads/${ctx.defaultBranch}`);
+}
+/**
+ * Cache import and export for one service. Each service has a cache of its own (a gha scope
+ * `<project>-<service>`, or a registry tag `buildcache-<service>` in the service's own
+ * repository), so one service's cache never evicts or overwrites another's. Exports carry
+ * ignore-error=true: a cache that cannot be reached costs speed, never the build.
+ */
+function cacheSettings(backend, target, mode, write) {
+    if (backend === 'none')
+        return { cacheFrom: [], cacheTo: [] };
+    const from = backend === 'gha'
+        ? `type=gha,scope=${target.project}-${target.service}`
+        : `type=registry,ref=${target.repository}:buildcache-${target.service}`;
+    return {
+        cacheFrom: [from],
+        cacheTo: write ? [`${from},mode=${mode},ignore-error=true`] : []
+    };
+}
+/**
+ * What the current builder can do with a cache. Docker's built-in `docker` driver imports
+ * registry caches but exports none, and knows nothing of gha; a docker-container builder
+ * (docker/setup-buildx-action) does both.
+ */
+function adaptCacheToDriver(settings, backend, driver) {
+    if (driver !== 'docker' || backend === 'none')
+        return { settings, dropped: undefined };
+    if (backend === 'gha') {
+        return {
+            settings: { cacheFrom: [], cacheTo: [] },
+            dropped: 'the "docker" buildx driver cannot use the GitHub Actions cache'
+        };
     }
-    return undefined;
+    return {
+        settings: { cacheFrom: settings.cacheFrom, cacheTo: [] },
+        dropped: settings.cacheTo.length > 0
+            ? 'the "docker" buildx driver can read but not write a registry cache'
+            : undefined
+    };
 }
 
 // EXTERNAL MODULE: ./src/build/images.ts
 var build_images = __nccwpck_require__(1388);
+// EXTERNAL MODULE: ./src/build/tags.ts
+var build_tags = __nccwpck_require__(6587);
+;// CONCATENATED MODULE: ./src/build/labels.ts
+
+/**
+ * OCI annotations for every built image. `created` is the commit's time, not the build's:
+ * the same commit then yields the same image config and digest, so a rebuild with no change
+ * does not make deploys recreate containers.
+ */
+function ociLabels(ctx, service, commitTime) {
+    const labels = { 'org.opencontainers.image.title': service };
+    if (ctx.repositoryUrl)
+        labels['org.opencontainers.image.source'] = ctx.repositoryUrl;
+    if (ctx.sha)
+        labels['org.opencontainers.image.revision'] = ctx.sha;
+    if (commitTime)
+        labels['org.opencontainers.image.created'] = commitTime;
+    const version = imageVersion(ctx);
+    if (version)
+        labels['org.opencontainers.image.version'] = version;
+    return labels;
+}
+/** The version label: the release version on a semver tag, else the branch or tag, else the short sha. */
+function imageVersion(ctx) {
+    if (ctx.ref.startsWith('refs/tags/')) {
+        const name = ctx.ref.slice('refs/tags/'.length);
+        return (0,build_tags/* parseSemverTag */.k9)(name)?.version ?? name;
+    }
+    if (ctx.pullRequest !== undefined)
+        return `pr-${ctx.pullRequest}`;
+    if (ctx.ref.startsWith('refs/heads/'))
+        return ctx.ref.slice('refs/heads/'.length);
+    return ctx.sha ? ctx.sha.slice(0, 7) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/build/progress.ts
+/**
+ * Reads BuildKit's `--progress rawjson` stream: a sequence of JSON objects (one SolveStatus
+ * each, pretty-printed over several lines) with vertexes, statuses and logs. From it we tell,
+ * per service, how many steps ran and how many came from cache, how long it took, and, when a
+ * step failed, which one and its last log lines.
+ */
+/** Splits concatenated JSON values; keeps state between calls so it can be fed line by line. */
+class JsonStreamSplitter {
+    buffer = '';
+    depth = 0;
+    inString = false;
+    escaped = false;
+    push(text) {
+        const values = [];
+        for (const char of text) {
+            if (this.depth === 0 && char !== '{')
+                continue;
+            this.buffer += char;
+            if (this.inString) {
+                if (this.escaped)
+                    this.escaped = false;
+                else if (char === '\\')
+                    this.escaped = true;
+                else if (char === '"')
+                    this.inString = false;
+                continue;
+            }
+            if (char === '"')
+                this.inString = true;
+            else if (char === '{')
+                this.depth++;
+            else if (char === '}') {
+                this.depth--;
+                if (this.depth === 0) {
+                    try {
+                        values.push(JSON.parse(this.buffer));
+                    }
+                    catch {
+                        // Not JSON after all (a stray line from buildx); skip it.
+                    }
+                    this.buffer = '';
+                }
+            }
+        }
+        return values;
+    }
+}
+/** Service of a vertex from its name: "[api deps 2/4] RUN …" or "[api internal] load …". */
+function serviceOfVertex(name) {
+    return /^\[([^\]\s]+)[\s\]]/.exec(name)?.[1];
+}
+/** A Dockerfile instruction step ("[api deps 2/4] RUN …"), as opposed to internal work. */
+function isInstructionStep(name) {
+    return /^\[\S+ (?:[^\]]* )?\d+\/\d+\]/.test(name);
+}
+class ProgressTracker {
+    steps = new Map();
+    splitter = new JsonStreamSplitter();
+    /** Feeds raw output; returns a log line for each step that finished in this chunk. */
+    push(text) {
+        const finished = [];
+        for (const value of this.splitter.push(text)) {
+            const status = value;
+            for (const vertex of status.vertexes ?? []) {
+                const known = this.steps.get(vertex.digest);
+                const record = known ?? {
+                    name: vertex.name ?? '',
+                    service: serviceOfVertex(vertex.name ?? ''),
+                    started: undefined,
+                    completed: undefined,
+                    cached: false,
+                    error: undefined,
+                    logs: []
+                };
+                const wasDone = record.completed !== undefined;
+                if (vertex.started)
+                    record.started = Date.parse(vertex.started);
+                if (vertex.completed)
+                    record.completed = Date.parse(vertex.completed);
+                if (vertex.cached)
+                    record.cached = true;
+                if (vertex.error)
+                    record.error = vertex.error;
+                this.steps.set(vertex.digest, record);
+                if (!wasDone && record.completed !== undefined && isInstructionStep(record.name)) {
+                    const took = record.started !== undefined
+                        ? ((record.completed - record.started) / 1000).toFixed(1)
+                        : '?';
+                    finished.push(`${record.name}  ${record.error ? 'ERROR' : record.cached ? 'CACHED' : `${took}s`}`);
+                }
+            }
+            for (const log of status.logs ?? []) {
+                const record = this.steps.get(log.vertex);
+                if (record && log.data) {
+                    record.logs.push(...Buffer.from(log.data, 'base64')
+                        .toString('utf8')
+                        .split(/\r?\n/)
+                        .filter(l => l !== ''));
+                    if (record.logs.length > 200)
+                        record.logs.splice(0, record.logs.length - 200);
+                }
+            }
+        }
+        return finished;
+    }
+    /** Per service: instruction steps, how many were cached, and wall time from first start to last finish. */
+    summary(service) {
+        const own = [...this.steps.values()].filter(step => step.service === service);
+        const instructions = own.filter(step => isInstructionStep(step.name));
+        const starts = own.map(s => s.started).filter((t) => t !== undefined);
+        const ends = own.map(s => s.completed).filter((t) => t !== undefined);
+        return {
+            steps: instructions.length,
+            cached: instructions.filter(step => step.cached).length,
+            seconds: starts.length && ends.length ? (Math.max(...ends) - Math.min(...starts)) / 1000 : 0
+        };
+    }
+    /** The first failed step of a service, or of any service when none is named. */
+    failure(services) {
+        const failed = [...this.steps.values()].filter(step => step.error !== undefined);
+        return (failed.find(step => step.service && services.includes(step.service) && isInstructionStep(step.name)) ??
+            failed.find(step => step.service && services.includes(step.service)) ??
+            failed[0]);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/build/registry.ts
+/** Registry login for pushes: the password goes on stdin, never into argv. */
+function loginArgs(registry, username) {
+    return ['docker', 'login', registry, '--username', username, '--password-stdin'];
+}
+function logoutArgs(registry) {
+    return ['docker', 'logout', registry];
+}
+/** Tells a wrong password from a registry that cannot be reached, from `docker login` output. */
+function classifyLoginFailure(output) {
+    if (/unauthorized|authentication required|incorrect username or password|denied|401/i.test(output))
+        return 'refused';
+    if (/connection refused|no such host|i\/o timeout|network is unreachable|dial tcp|TLS handshake|server gave HTTP response|certificate/i.test(output)) {
+        return 'unreachable';
+    }
+    return 'other';
+}
+/** The registry host of an image reference ("docker.io" when it has none). */
+function registryOf(repository) {
+    const first = repository.split('/')[0];
+    const hasHost = repository.includes('/') &&
+        (first.includes('.') || first.includes(':') || first === 'localhost');
+    return hasHost ? first : 'docker.io';
+}
+
 ;// CONCATENATED MODULE: ./src/build/build.ts
+
+
+
+
+
+
+
+
 
 
 
@@ -440,51 +922,255 @@ class BuildFailedError extends Error {
         this.name = 'BuildFailedError';
     }
 }
-function targetsFor(plan, services) {
-    return services
-        .filter(service => service.build !== undefined)
-        .map(service => ({
-        service: service.name,
-        tags: [service.image ?? defaultImageName(plan.project, service.name)]
-    }));
+/** The repository a service's images go to: `<registry>/<namespace>/<service>`, or its own `image:`. */
+function repositoryFor(plan, service, inputs, env) {
+    if (inputs.registry) {
+        const namespace = inputs.imageNamespace ??
+            (env.GITHUB_REPOSITORY ? env.GITHUB_REPOSITORY.toLowerCase() : plan.project);
+        return `${inputs.registry}/${namespace}/${service.name}`;
+    }
+    return service.image
+        ? (0,build_images/* splitImageRef */.l)(service.image).repository
+        : defaultImageName(plan.project, service.name);
 }
-/** Builds the selected services with one bake run and loads them into the local engine. */
-async function buildStage(ref, plan, services, executor, reporter) {
-    const targets = targetsFor(plan, services);
-    if (targets.length === 0) {
-        reporter.warning('Nothing to build: no selected service has a build section.');
-        return {};
-    }
-    // buildx resolves the build contexts of a compose definition from its own working
-    // directory, not from the compose file (buildx 0.13), while compose resolves them from the
-    // first file's folder. Running bake there, with absolute file paths, makes both agree.
-    const files = ref.files.map(file => external_node_path_namespaceObject.resolve(ref.workingDirectory, file));
-    const argv = bakeArgs({ ...ref, files }, targets, { load: true });
-    const result = await reporter.group(`Build ${targets.map(t => t.service).join(', ')}`, () => executor.run(argv, { cwd: external_node_path_namespaceObject.dirname(files[0]), stream: true }));
-    if (result.exitCode !== 0) {
-        const output = `${result.stdout}\n${result.stderr}`;
-        const service = failedTargetOf(output, targets.map(t => t.service));
-        const tail = (0,exec_executor/* lastLines */.w$)(output, 12);
-        throw new BuildFailedError(service, `Build failed${service ? ` for service "${service}"` : ''} (docker buildx bake exit ${result.exitCode}). Last lines:\n${tail}`);
-    }
-    const images = {};
-    for (const target of targets) {
-        const tag = target.tags[0];
-        const inspect = await executor.run(['docker', 'image', 'inspect', '--format', '{{.Id}}', tag]);
-        const { repository, tag: version } = (0,build_images/* splitImageRef */.l)(tag);
-        images[target.service] = {
-            image: repository,
-            tags: [version ?? 'latest'],
-            digest: '',
-            ref: version ? tag : `${tag}:latest`,
-            ...(inspect.exitCode === 0 ? { id: inspect.stdout.trim() } : {})
+/** Tags and labels for every selected service with a build section (pure, table-tested). */
+function planTargets(request) {
+    return request.services
+        .filter(service => service.build !== undefined)
+        .map(service => {
+        const repository = repositoryFor(request.plan, service, request.inputs, request.env);
+        let tags;
+        try {
+            tags = (0,build_tags/* tagsFor */.Nj)(request.git, service.name, request.inputs.tagTemplates);
+        }
+        catch (error) {
+            if (error instanceof build_tags/* TagTemplateError */.r9)
+                throw new src_inputs/* InputError */.dz('tags', error.message);
+            throw error;
+        }
+        // Without a registry the compose file's own tag is kept too, so that plain
+        // `docker compose` on the same files finds the image that was just built.
+        const ownTag = !request.inputs.registry && service.image ? (0,build_images/* splitImageRef */.l)(service.image).tag : undefined;
+        if (ownTag && !tags.includes(ownTag))
+            tags = [...tags, ownTag];
+        return {
+            repository,
+            tags,
+            target: {
+                service: service.name,
+                tags: tags.map(tag => `${repository}:${tag}`),
+                labels: ociLabels(request.git, service.name, request.commitTime),
+                cacheFrom: [],
+                cacheTo: []
+            }
         };
+    });
+}
+async function login(request, executor) {
+    const { registry, registryUsername, registryPassword } = request.inputs;
+    if (!registry || !registryUsername || registryPassword === undefined)
+        return undefined;
+    const result = await executor.run(loginArgs(registry, registryUsername), {
+        input: registryPassword
+    });
+    if (result.exitCode !== 0) {
+        const output = (0,exec_executor/* lastLines */.w$)(`${result.stderr}\n${result.stdout}`, 3).replace(/\n/g, ' | ');
+        const kind = classifyLoginFailure(output);
+        if (kind === 'refused') {
+            throw new src_inputs/* InputError */.dz('registry-password', `login to ${registry} as ${registryUsername} was refused; check the username and password or token (${output})`);
+        }
+        throw new src_inputs/* InputError */.dz('registry', `cannot log in to ${registry}: ${kind === 'unreachable' ? 'the registry cannot be reached' : 'docker login failed'} (${output})`);
     }
-    return images;
+    return registry;
+}
+/**
+ * Builds the selected services in one bake run, loads them into the local engine, and pushes
+ * them only once every service has built. Returns the `images` map that scan, smoke and deploy
+ * consume; after a push each `ref` is `image@sha256:…`.
+ */
+async function buildStage(request, executor, reporter) {
+    const planned = planTargets(request);
+    if (planned.length === 0) {
+        reporter.warning('Nothing to build: no selected service has a build section.');
+        return { images: {}, reports: [] };
+    }
+    const { inputs } = request;
+    const inspect = await executor.run(builderDriverArgs(inputs.builder));
+    if (inspect.exitCode !== 0) {
+        throw new src_inputs/* InputError */.dz(inputs.builder ? 'builder' : 'command', `docker buildx cannot find ${inputs.builder ? `builder "${inputs.builder}"` : 'a builder'}: ${(0,exec_executor/* lastLines */.w$)(inspect.stderr, 2)}`);
+    }
+    const driver = parseBuilderDriver(inspect.stdout) ?? 'docker';
+    if (inputs.cache === 'gha' && !githubCacheAvailable(request.env)) {
+        throw new src_inputs/* InputError */.dz('cache', '"gha" needs the GitHub Actions cache service, which this run does not have; use registry or none');
+    }
+    const backend = resolveCacheBackend(inputs.cache, request.env, inputs.registry !== undefined);
+    const write = cacheWriteAllowed(inputs.cacheWrite, request.git);
+    let droppedReason;
+    for (const { target, repository } of planned) {
+        const wanted = cacheSettings(backend, { project: request.plan.project, service: target.service, repository }, inputs.cacheMode, write);
+        const adapted = adaptCacheToDriver(wanted, backend, driver);
+        droppedReason ??= adapted.dropped;
+        target.cacheFrom = adapted.settings.cacheFrom;
+        target.cacheTo = adapted.settings.cacheTo;
+    }
+    if (droppedReason) {
+        reporter.warning(`Build cache limited: ${droppedReason}. Set up a docker-container builder (docker/setup-buildx-action) and pass it as builder.`);
+    }
+    reporter.info(`Cache: ${backend}${backend !== 'none' ? ` (mode ${inputs.cacheMode}, ${write ? 'read and write' : 'read only'})` : ''}; builder driver: ${driver}`);
+    const loggedIn = await login(request, executor);
+    const dir = external_node_fs_namespaceObject.mkdtempSync(external_node_path_namespaceObject.join(external_node_os_namespaceObject.tmpdir(), 'stack-deploy-build-'));
+    try {
+        const files = request.ref.files.map(file => external_node_path_namespaceObject.resolve(request.ref.workingDirectory, file));
+        const overrideFile = external_node_path_namespaceObject.join(dir, 'stack-deploy.bake.json');
+        const metadataFile = external_node_path_namespaceObject.join(dir, 'metadata.json');
+        external_node_fs_namespaceObject.writeFileSync(overrideFile, JSON.stringify(bakeOverride(planned.map(p => p.target)), null, 2));
+        const argv = bakeArgs({
+            files,
+            overrideFile,
+            metadataFile,
+            builder: inputs.builder,
+            targets: planned.map(p => p.target.service)
+        });
+        const tracker = new ProgressTracker();
+        const services = planned.map(p => p.target.service);
+        // buildx resolves a compose definition's build contexts from its own working directory
+        // (buildx 0.13), compose from the first file's folder: running bake there makes them agree.
+        const result = await reporter.group(`Build ${services.join(', ')}`, () => executor.run(argv, {
+            cwd: external_node_path_namespaceObject.dirname(files[0]),
+            onLine: line => {
+                for (const finished of tracker.push(`${line}\n`))
+                    reporter.info(finished);
+            }
+        }));
+        if (result.exitCode !== 0) {
+            const failed = tracker.failure(services);
+            const service = failed?.service && services.includes(failed.service) ? failed.service : undefined;
+            // The step's output goes to the log; the error itself stays one line.
+            const tail = failed
+                ? failed.logs.slice(-15).join('\n')
+                : (0,exec_executor/* lastLines */.w$)(result.stderr.replace(/^[{}\s"].*$/gm, ''), 12);
+            if (tail)
+                reporter.error(`${failed ? failed.name : 'docker buildx bake'}: last lines\n${tail}`, {
+                    title: `Build failed${service ? `: ${service}` : ''}`
+                });
+            const where = failed ? ` at step ${failed.name}: ${(failed.error ?? '').split('\n')[0]}` : '';
+            throw new BuildFailedError(service, `Build failed${service ? ` for service "${service}"` : ''}${where}; nothing was pushed (the step's last lines are above)`);
+        }
+        const metadata = JSON.parse(external_node_fs_namespaceObject.readFileSync(metadataFile, 'utf8'));
+        const images = {};
+        const reports = [];
+        for (const { target, repository, tags } of planned) {
+            const id = metadata[target.service]?.['containerimage.config.digest'] ??
+                metadata[target.service]?.['containerimage.digest'];
+            let digest = '';
+            if (inputs.push) {
+                for (const ref of target.tags) {
+                    const push = await executor.run(pushArgs(ref));
+                    if (push.exitCode !== 0) {
+                        const why = (0,exec_executor/* lastLines */.w$)(push.stderr || push.stdout, 3).replace(/\n/g, ' | ');
+                        const input = classifyLoginFailure(why) === 'refused' ? 'registry-password' : 'registry';
+                        throw new src_inputs/* InputError */.dz(input, `pushing ${ref} (service ${target.service}) failed: ${why}`);
+                    }
+                    digest ||= parsePushDigest(push.stdout) ?? '';
+                }
+            }
+            const firstTag = tags[0];
+            images[target.service] = {
+                image: repository,
+                tags,
+                digest,
+                ref: digest ? `${repository}@${digest}` : `${repository}:${firstTag}`,
+                ...(id ? { id } : {})
+            };
+            reports.push({ service: target.service, tags, digest, ...tracker.summary(target.service) });
+        }
+        return { images, reports };
+    }
+    finally {
+        external_node_fs_namespaceObject.rmSync(dir, { recursive: true, force: true });
+        if (loggedIn)
+            await executor.run(logoutArgs(loggedIn));
+    }
+}
+/** One summary row per service: tags, digest, duration and the share of cached steps. */
+function buildSummary(reports) {
+    const rows = reports.map(r => {
+        const share = r.steps > 0 ? `${Math.round((100 * r.cached) / r.steps)}% (${r.cached}/${r.steps})` : '-';
+        return `| ${r.service} | ${r.tags.map(t => `\`${t}\``).join(' ')} | ${r.digest ? `\`${r.digest.slice(0, 19)}…\`` : 'not pushed'} | ${r.seconds.toFixed(1)}s | ${share} |`;
+    });
+    return [
+        '### Build',
+        '',
+        '| Service | Tags | Digest | Duration | Cached steps |',
+        '|---|---|---|---|---|',
+        ...rows,
+        ''
+    ].join('\n');
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/build/git-context.ts
+
+function isGithubActions(env) {
+    return env.GITHUB_ACTIONS === 'true';
+}
+/** Reads the context the runner provides (GITHUB_* variables and the event payload file). */
+function gitContextFromGithub(env) {
+    let payload = {};
+    if (env.GITHUB_EVENT_PATH && external_node_fs_namespaceObject.existsSync(env.GITHUB_EVENT_PATH)) {
+        payload = JSON.parse(external_node_fs_namespaceObject.readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+    }
+    const ref = env.GITHUB_REF ?? '';
+    const prFromRef = /^refs\/pull\/(\d+)\//.exec(ref)?.[1];
+    const pullRequest = payload.pull_request?.number ?? (prFromRef ? Number(prFromRef) : undefined);
+    const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+    return {
+        event: env.GITHUB_EVENT_NAME ?? 'push',
+        ref,
+        sha: env.GITHUB_SHA ?? '',
+        defaultBranch: payload.repository?.default_branch,
+        pullRequest,
+        headBranch: env.GITHUB_HEAD_REF || undefined,
+        repositoryUrl: payload.repository?.html_url ??
+            (env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}` : undefined),
+        runNumber: env.GITHUB_RUN_NUMBER
+    };
+}
+/** https form of a git remote URL (git@host:owner/repo.git -> https://host/owner/repo). */
+function httpsRepositoryUrl(remote) {
+    const trimmed = remote.trim().replace(/\.git$/, '');
+    const scp = /^[\w.-]+@([\w.-]+):(.+)$/.exec(trimmed);
+    if (scp)
+        return `https://${scp[1]}/${scp[2]}`;
+    const url = /^(?:https?|ssh|git):\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/(.+)$/.exec(trimmed);
+    if (url)
+        return `https://${url[1]}/${url[2]}`;
+    return undefined;
+}
+/** Reads the context from git in `cwd`; outside a checkout every field is empty. */
+async function gitContextFromLocal(executor, cwd) {
+    const git = async (...args) => {
+        const result = await executor.run(['git', ...args], { cwd });
+        return result.exitCode === 0 ? result.stdout.trim() : '';
+    };
+    const sha = await git('rev-parse', 'HEAD');
+    const exactTag = sha ? await git('describe', '--tags', '--exact-match', 'HEAD') : '';
+    const branch = sha ? await git('symbolic-ref', '--quiet', '--short', 'HEAD') : '';
+    const originHead = sha
+        ? await git('symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD')
+        : '';
+    const remote = sha ? await git('remote', 'get-url', 'origin') : '';
+    return {
+        event: 'local',
+        ref: exactTag ? `refs/tags/${exactTag}` : branch ? `refs/heads/${branch}` : '',
+        sha,
+        defaultBranch: originHead ? originHead.replace(/^origin\//, '') : undefined,
+        pullRequest: undefined,
+        headBranch: undefined,
+        repositoryUrl: remote ? httpsRepositoryUrl(remote) : undefined,
+        runNumber: undefined
+    };
+}
+
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: ./src/compose/ps.ts
@@ -592,11 +1278,25 @@ class SmokeFailedError extends Error {
         this.name = 'SmokeFailedError';
     }
 }
-/** The compose override that runs exactly the images that were built: nothing is rebuilt or pulled. */
-function imageOverride(images) {
+/**
+ * The compose override that runs exactly the images that were built: nothing is rebuilt or
+ * pulled. Services that run a built service's image under its compose name (a migration job
+ * on the api image) are pinned to the same build.
+ */
+function imageOverride(plan, images) {
     const services = {};
     for (const [service, built] of Object.entries(images)) {
         services[service] = { image: built.ref, pull_policy: 'never' };
+    }
+    for (const service of plan.services) {
+        if (service.build || !service.image || services[service.name])
+            continue;
+        const builder = plan.services.find(s => s.build && s.image === service.image && images[s.name]);
+        if (builder)
+            services[service.name] = {
+                image: images[builder.name].ref,
+                pull_policy: 'never'
+            };
     }
     return { services };
 }
@@ -632,7 +1332,7 @@ async function smokeStage(ref, plan, images, options, executor, reporter) {
     const project = smokeProjectName(plan.project);
     const dir = external_node_fs_namespaceObject.mkdtempSync(external_node_path_namespaceObject.join(external_node_os_namespaceObject.tmpdir(), 'stack-deploy-smoke-'));
     const overridePath = external_node_path_namespaceObject.join(dir, 'images.override.yaml');
-    external_node_fs_namespaceObject.writeFileSync(overridePath, (0,dist/* stringify */.As)(imageOverride(images)));
+    external_node_fs_namespaceObject.writeFileSync(overridePath, (0,dist/* stringify */.As)(imageOverride(plan, images)));
     const smokeRef = {
         ...ref,
         projectName: project,
@@ -787,6 +1487,7 @@ function renderPlanMarkdown(plan, workingDirectory) {
 
 
 
+
 /** What `stack-deploy` with no command does: plan, build and smoke-test the stack. */
 const DEFAULT_PIPELINE = ['plan', 'build', 'smoke'];
 function projectRef(inputs, cwd = process.cwd()) {
@@ -827,9 +1528,19 @@ async function runEngine(inputs, stages, executor, reporter) {
                 await reporter.addSummary(renderPlanMarkdown(plan, ref.workingDirectory));
                 break;
             case 'build': {
-                result.images = await buildStage(ref, plan, selected, executor, reporter);
+                const git = await gitContext(executor, ref.workingDirectory);
+                const built = await buildStage({
+                    ref,
+                    plan,
+                    services: selected,
+                    inputs: inputs.build,
+                    git,
+                    commitTime: await commitTime(executor, ref.workingDirectory, git.sha),
+                    env: process.env
+                }, executor, reporter);
+                result.images = built.images;
                 reporter.setOutput('images', JSON.stringify(result.images));
-                await reporter.addSummary(imagesSummary(result.images));
+                await reporter.addSummary(buildSummary(built.reports));
                 break;
             }
             case 'smoke': {
@@ -847,9 +1558,17 @@ async function runEngine(inputs, stages, executor, reporter) {
     }
     return result;
 }
-function imagesSummary(images) {
-    const rows = Object.entries(images).map(([service, image]) => `| ${service} | \`${image.ref}\` | ${image.id ? `\`${image.id.slice(0, 19)}\`` : '-'} |`);
-    return ['### Built images', '', '| Service | Image | ID |', '|---|---|---|', ...rows, ''].join('\n');
+async function gitContext(executor, cwd) {
+    return isGithubActions(process.env)
+        ? gitContextFromGithub(process.env)
+        : gitContextFromLocal(executor, cwd);
+}
+/** The commit's time (ISO 8601), for the OCI `created` label; undefined outside a checkout. */
+async function commitTime(executor, cwd, sha) {
+    if (!sha)
+        return undefined;
+    const result = await executor.run(['git', 'show', '-s', '--format=%cI', sha], { cwd });
+    return result.exitCode === 0 && result.stdout.trim() ? result.stdout.trim() : undefined;
 }
 
 
@@ -2039,7 +2758,8 @@ class LocalExecutor {
             ignoreReturnCode: true,
             silent: !options.stream,
             outStream: this.echo,
-            errStream: this.echo
+            errStream: this.echo,
+            listeners: options.onLine ? { stdline: options.onLine, errline: options.onLine } : undefined
         });
         return {
             argv,
@@ -2068,25 +2788,24 @@ async function runChecked(executor, argv, what, options) {
 
 /***/ }),
 
-/***/ 8422:
+/***/ 8673:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   TL: () => (/* binding */ parseInputs),
-/* harmony export */   a6: () => (/* binding */ INPUT_SPECS),
-/* harmony export */   dz: () => (/* binding */ InputError)
-/* harmony export */ });
-/* unused harmony exports COMMANDS, IMPLEMENTED_COMMANDS, parseList, parseLines, parseBoolean, parsePositiveInteger */
-/* harmony import */ var _build_images_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1388);
 
-/**
- * The one typed inputs module. Its keys are the inputs of action.yml (a unit test checks that
- * they match, name for name and default for default); the action reads them from INPUT_*
- * variables and the CLI from flags of the same names, and both get the same validation.
- */
-const COMMANDS = ['plan', 'build', 'scan', 'smoke', 'deploy', 'rollback'];
-/** Commands this version implements; the others are rejected up front, not half-run. */
-const IMPLEMENTED_COMMANDS = ['plan', 'build', 'smoke'];
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  a6: () => (/* reexport */ INPUT_SPECS),
+  dz: () => (/* binding */ InputError),
+  TL: () => (/* binding */ parseInputs)
+});
+
+// UNUSED EXPORTS: COMMANDS, IMPLEMENTED_COMMANDS, parseBoolean, parseLines, parseList, parsePositiveInteger
+
+// EXTERNAL MODULE: ./src/build/images.ts
+var build_images = __nccwpck_require__(1388);
+// EXTERNAL MODULE: ./src/build/tags.ts
+var tags = __nccwpck_require__(6587);
+;// CONCATENATED MODULE: ./src/input-specs.ts
 const INPUT_SPECS = [
     {
         name: 'command',
@@ -2116,6 +2835,50 @@ const INPUT_SPECS = [
         description: 'Only these services (one per line or comma-separated). Default: every service of the project.'
     },
     {
+        name: 'registry',
+        description: 'build: registry host to name and push images to (e.g. ghcr.io). Images are then `<registry>/<image-namespace>/<service>`; without it, each service keeps its own `image:` name.'
+    },
+    {
+        name: 'image-namespace',
+        description: 'build: namespace under the registry. Default: the GitHub repository (owner/name, lower-cased), or the compose project name outside GitHub.'
+    },
+    {
+        name: 'push',
+        description: 'build: push the images after every service has built. Default: load them into the local engine only.',
+        default: 'false'
+    },
+    {
+        name: 'registry-username',
+        description: 'build: user to log in to the registry as (the password is passed on stdin).'
+    },
+    {
+        name: 'registry-password',
+        description: 'build: password or token for the registry. Masked in logs, never put in argv.'
+    },
+    {
+        name: 'tags',
+        description: 'build: tag templates, one per line, replacing the default rules; e.g. `{{branch}}-{{short_sha}}`. Variables: sha, short_sha, branch, pr, tag, version, major, minor, patch, run_number, service, event. A line with a variable unknown in this build is skipped.'
+    },
+    {
+        name: 'cache',
+        description: 'build: cache backend: auto (GitHub Actions cache on GitHub, else the registry when one is set), gha, registry or none.',
+        default: 'auto'
+    },
+    {
+        name: 'cache-mode',
+        description: 'build: min (final stage only) or max (every stage) cache export.',
+        default: 'max'
+    },
+    {
+        name: 'cache-write',
+        description: 'build: when to write the cache: always, default-branch (pull requests only read it) or never.',
+        default: 'always'
+    },
+    {
+        name: 'builder',
+        description: 'build: buildx builder to use (e.g. the output of docker/setup-buildx-action). Default: the current one.'
+    },
+    {
         name: 'images',
         description: 'smoke: the `images` output of a build step (JSON: service → { image, tags, digest, ref }). The stack runs exactly these images.'
     },
@@ -2130,6 +2893,30 @@ const INPUT_SPECS = [
         default: 'false'
     }
 ];
+const OUTPUT_SPECS = [
+    {
+        name: 'plan',
+        description: 'The compose plan as JSON: every service with its kind (build, image or job), build settings, healthcheck, ports, volumes and networks.'
+    },
+    {
+        name: 'images',
+        description: 'build: JSON map from service to { image, tags, digest, ref, id }; after a push, ref is image@sha256:… so later steps run exactly what was built.'
+    }
+];
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+
+
+/**
+ * The one typed inputs module. Its keys are the inputs of action.yml (a unit test checks that
+ * they match, name for name and default for default); the action reads them from INPUT_*
+ * variables and the CLI from flags of the same names, and both get the same validation.
+ */
+
+
+const COMMANDS = ['plan', 'build', 'scan', 'smoke', 'deploy', 'rollback'];
+/** Commands this version implements; the others are rejected up front, not half-run. */
+const IMPLEMENTED_COMMANDS = ['plan', 'build', 'smoke'];
 /** A bad input value. The message always names the input, so the user knows what to fix. */
 class InputError extends Error {
     input;
@@ -2178,11 +2965,79 @@ function parseImagesInput(value) {
     if (value === '')
         return undefined;
     try {
-        return (0,_build_images_js__WEBPACK_IMPORTED_MODULE_0__/* .parseImageMap */ .T)(value);
+        return (0,build_images/* parseImageMap */.T)(value);
     }
     catch (error) {
         throw new InputError('images', error.message);
     }
+}
+function parseChoice(name, value, choices) {
+    if (!choices.includes(value)) {
+        throw new InputError(name, `expected one of ${choices.join(', ')}, got "${value}"`);
+    }
+    return value;
+}
+const REGISTRY_HOST = /^[A-Za-z0-9.-]+(:\d+)?$/;
+const NAMESPACE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+function parseBuildInputs(get, command) {
+    const registry = raw(get, 'registry') || undefined;
+    if (registry !== undefined && !REGISTRY_HOST.test(registry)) {
+        throw new InputError('registry', `"${registry}" is not a registry host (like ghcr.io or registry.example.com:5000); leave out the scheme and path`);
+    }
+    const imageNamespace = raw(get, 'image-namespace') || undefined;
+    if (imageNamespace !== undefined && !NAMESPACE.test(imageNamespace)) {
+        throw new InputError('image-namespace', `"${imageNamespace}" is not a valid image namespace: use lowercase letters, digits, '.', '_', '-' and '/'`);
+    }
+    const registryUsername = raw(get, 'registry-username') || undefined;
+    const registryPassword = get('registry-password') || undefined;
+    if (registryUsername !== undefined && registryPassword === undefined) {
+        throw new InputError('registry-password', 'is required when registry-username is set');
+    }
+    if (registryPassword !== undefined && registryUsername === undefined) {
+        throw new InputError('registry-username', 'is required when registry-password is set');
+    }
+    if (registryUsername !== undefined && registry === undefined) {
+        throw new InputError('registry', 'is required when registry-username and registry-password are set: it says where to log in');
+    }
+    let tagTemplates;
+    try {
+        const text = raw(get, 'tags');
+        tagTemplates = text === '' ? undefined : (0,tags/* parseTagTemplates */.HU)(text);
+    }
+    catch (error) {
+        if (error instanceof tags/* TagTemplateError */.r9)
+            throw new InputError('tags', error.message);
+        throw error;
+    }
+    const cache = parseChoice('cache', raw(get, 'cache'), [
+        'auto',
+        'gha',
+        'registry',
+        'none'
+    ]);
+    if (cache === 'registry' && registry === undefined) {
+        throw new InputError('cache', '"registry" needs the registry input: the cache is stored next to the images');
+    }
+    const push = parseBoolean('push', raw(get, 'push'));
+    if (push && command !== 'build') {
+        throw new InputError('push', `only applies to the build command, not "${command}"`);
+    }
+    return {
+        registry,
+        imageNamespace,
+        push,
+        registryUsername,
+        registryPassword,
+        tagTemplates,
+        cache,
+        cacheMode: parseChoice('cache-mode', raw(get, 'cache-mode'), ['min', 'max']),
+        cacheWrite: parseChoice('cache-write', raw(get, 'cache-write'), [
+            'always',
+            'default-branch',
+            'never'
+        ]),
+        builder: raw(get, 'builder') || undefined
+    };
 }
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 function parseInputs(get) {
@@ -2213,7 +3068,8 @@ function parseInputs(get) {
         services: parseList(raw(get, 'services')),
         images: parseImagesInput(raw(get, 'images')),
         waitTimeoutSeconds: parsePositiveInteger('wait-timeout', raw(get, 'wait-timeout')),
-        keep: parseBoolean('keep', raw(get, 'keep'))
+        keep: parseBoolean('keep', raw(get, 'keep')),
+        build: parseBuildInputs(get, command)
     };
 }
 
@@ -10992,6 +11848,7 @@ exports.visitAsync = visitAsync;
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(486);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__envNameOf = __webpack_exports__.I;
 /******/ var __webpack_exports__main = __webpack_exports__.i;
-/******/ export { __webpack_exports__main as main };
+/******/ export { __webpack_exports__envNameOf as envNameOf, __webpack_exports__main as main };
 /******/ 

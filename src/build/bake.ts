@@ -1,53 +1,79 @@
-import type { ComposeProjectRef } from '../compose/types.js'
-
+/** What bake builds for one service, beyond what the compose file says. */
 export interface BakeTarget {
   service: string
+  /** Full image references (repository:tag). */
   tags: string[]
-}
-
-export interface BakeOptions {
-  /** Load the results into the local engine (for scan and smoke on the same runner). */
-  load: boolean
+  labels: Record<string, string>
+  cacheFrom: string[]
+  cacheTo: string[]
 }
 
 /**
- * `docker buildx bake` with the compose files as the definition: one BuildKit session builds
- * every target in parallel. Tags are set per target so that they never depend on bake's own
- * defaults for services without an `image:`.
+ * A bake definition (JSON) that bake merges over the compose files: tags, labels, cache and
+ * output per target. Data in a file rather than `--set` flags keeps label keys with dots and
+ * long cache specs out of argv. Images are always loaded into the local engine first; they
+ * are pushed only once every service has built, so a failed build pushes nothing.
  */
-export function bakeArgs(
-  ref: ComposeProjectRef,
-  targets: BakeTarget[],
-  options: BakeOptions
-): string[] {
+export function bakeOverride(targets: BakeTarget[]): {
+  target: Record<string, Record<string, unknown>>
+} {
+  const target: Record<string, Record<string, unknown>> = {}
+  for (const t of targets) {
+    target[t.service] = {
+      tags: t.tags,
+      labels: t.labels,
+      ...(t.cacheFrom.length > 0 ? { 'cache-from': t.cacheFrom } : {}),
+      ...(t.cacheTo.length > 0 ? { 'cache-to': t.cacheTo } : {}),
+      output: ['type=docker']
+    }
+  }
+  return { target }
+}
+
+export interface BakeInvocation {
+  /** Compose files (absolute), then the override file. */
+  files: string[]
+  overrideFile: string
+  metadataFile: string
+  builder: string | undefined
+  targets: string[]
+}
+
+/** `docker buildx bake` with the compose files as the definition: one BuildKit session for all targets. */
+export function bakeArgs(invocation: BakeInvocation): string[] {
   return [
     'docker',
     'buildx',
     'bake',
-    ...ref.files.flatMap(file => ['--file', file]),
-    ...(options.load ? ['--load'] : []),
-    ...targets.flatMap(target =>
-      target.tags.map(tag => ['--set', `${target.service}.tags=${tag}`]).flat()
-    ),
-    ...targets.map(target => target.service)
+    ...(invocation.builder ? ['--builder', invocation.builder] : []),
+    ...[...invocation.files, invocation.overrideFile].flatMap(file => ['--file', file]),
+    '--metadata-file',
+    invocation.metadataFile,
+    '--progress',
+    'rawjson',
+    ...invocation.targets
   ]
+}
+
+export function builderDriverArgs(builder: string | undefined): string[] {
+  return ['docker', 'buildx', 'inspect', ...(builder ? [builder] : [])]
+}
+
+/** Reads the driver name from `docker buildx inspect` output ("Driver: docker-container"). */
+export function parseBuilderDriver(output: string): string | undefined {
+  return /^Driver:\s*(\S+)/m.exec(output)?.[1]
+}
+
+export function pushArgs(ref: string): string[] {
+  return ['docker', 'push', ref]
+}
+
+/** The manifest digest from `docker push` output ("latest: digest: sha256:… size: 1234"). */
+export function parsePushDigest(output: string): string | undefined {
+  return /digest: (sha256:[0-9a-f]{64})/.exec(output)?.[1]
 }
 
 /** The image name compose gives a built service that has no `image:` key. */
 export function defaultImageName(project: string, service: string): string {
   return `${project}-${service}`
-}
-
-/** Finds which bake target failed in bake's output, so the error can name the service. */
-export function failedTargetOf(output: string, targets: string[]): string | undefined {
-  const explicit = /target (\S+?):? failed to solve/.exec(output)
-  if (explicit && targets.includes(explicit[1] as string)) return explicit[1]
-  // BuildKit prefixes steps with "[target stage n/m]"; the last such step before ERROR failed.
-  const errorAt = output.lastIndexOf('ERROR')
-  const before = errorAt >= 0 ? output.slice(0, errorAt) : output
-  const steps = [...before.matchAll(/\[(\S+?) [^\]]*\d+\/\d+\]/g)].map(match => match[1])
-  for (let i = steps.length - 1; i >= 0; i--) {
-    if (targets.includes(steps[i] as string)) return steps[i]
-  }
-  return undefined
 }

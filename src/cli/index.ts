@@ -26,22 +26,57 @@ Options (named like the action's inputs):
       --images JSON           smoke: run these built images (the build command's output)
       --wait-timeout SECONDS  smoke: how long to wait for healthy (default 180)
       --keep                  smoke: leave the stack running
+      --registry HOST         build: name images <registry>/<namespace>/<service>
+      --push                  build: push after every service has built
+      --tags TEMPLATE         build: a tag template; repeat for several
       --json                  print machine-readable JSON on stdout
+  Every other action input is a flag of the same name (--cache, --cache-mode, ...).
+  Any input can also come from the environment as STACK_DEPLOY_<NAME>, e.g.
+  STACK_DEPLOY_REGISTRY_PASSWORD: secrets are only taken that way, never as flags.
   -h, --help                  show this help
 `
 
-/** Flags that map onto action inputs; repeated flags become the newline list the input takes. */
-const FLAG_TO_INPUT: Record<string, string> = {
-  'compose-file': 'compose-files',
-  'compose-files': 'compose-files',
-  'project-name': 'project-name',
-  'working-directory': 'working-directory',
-  profile: 'profiles',
-  profiles: 'profiles',
-  services: 'services',
-  images: 'images',
-  'wait-timeout': 'wait-timeout',
-  keep: 'keep'
+/** Inputs that hold secrets: never taken as flags (argv is visible to every user in `ps`). */
+const SECRET_INPUTS = new Set(['registry-password'])
+
+/** Short or alternative flag names for some inputs; every other input is `--<input-name>`. */
+const ALIASES: Record<string, { input: string; short?: string; multiple?: boolean }> = {
+  'compose-file': { input: 'compose-files', short: 'f', multiple: true },
+  profile: { input: 'profiles', multiple: true }
+}
+const SHORT: Record<string, string> = { 'project-name': 'p', 'working-directory': 'C' }
+
+const isBooleanInput = (name: string): boolean => {
+  const spec = INPUT_SPECS.find(s => s.name === name)
+  return spec?.default === 'true' || spec?.default === 'false'
+}
+
+type OptionConfig = { type: 'string' | 'boolean'; short?: string; multiple?: boolean }
+
+function cliOptions(): Record<string, OptionConfig> {
+  const options: Record<string, OptionConfig> = {
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+  }
+  for (const spec of INPUT_SPECS) {
+    if (spec.name === 'command' || SECRET_INPUTS.has(spec.name)) continue
+    options[spec.name] = isBooleanInput(spec.name)
+      ? { type: 'boolean' }
+      : { type: 'string', multiple: true, ...(SHORT[spec.name] ? { short: SHORT[spec.name] } : {}) }
+  }
+  for (const [flag, alias] of Object.entries(ALIASES)) {
+    options[flag] = {
+      type: 'string',
+      multiple: alias.multiple,
+      ...(alias.short ? { short: alias.short } : {})
+    }
+  }
+  return options
+}
+
+/** `STACK_DEPLOY_REGISTRY_PASSWORD` for `registry-password`: how the CLI takes any input from the environment. */
+export function envNameOf(input: string): string {
+  return `STACK_DEPLOY_${input.replace(/-/g, '_').toUpperCase()}`
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -50,20 +85,7 @@ export async function main(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        'compose-file': { type: 'string', short: 'f', multiple: true },
-        'compose-files': { type: 'string', multiple: true },
-        'project-name': { type: 'string', short: 'p' },
-        'working-directory': { type: 'string', short: 'C' },
-        profile: { type: 'string', multiple: true },
-        profiles: { type: 'string', multiple: true },
-        services: { type: 'string', multiple: true },
-        images: { type: 'string' },
-        'wait-timeout': { type: 'string' },
-        keep: { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' }
-      }
+      options: cliOptions()
     })
     if (values.help) {
       process.stdout.write(USAGE)
@@ -74,14 +96,19 @@ export async function main(argv: string[]): Promise<number> {
     }
     const command = positionals[0]
     const inputValues: Record<string, string> = { command: command ?? 'smoke' }
-    for (const [flag, value] of Object.entries(values)) {
-      const input = FLAG_TO_INPUT[flag]
-      if (!input || value === undefined) continue
-      const text = Array.isArray(value) ? value.join('\n') : String(value)
-      inputValues[input] = inputValues[input] ? `${inputValues[input]}\n${text}` : text
+    for (const spec of INPUT_SPECS) {
+      const fromEnv = process.env[envNameOf(spec.name)]
+      if (fromEnv !== undefined && spec.name !== 'command') inputValues[spec.name] = fromEnv
     }
-    const known = new Set(INPUT_SPECS.map(spec => spec.name))
-    const inputs = parseInputs(name => (known.has(name) ? (inputValues[name] ?? '') : ''))
+    const fromFlags: Record<string, string> = {}
+    for (const [flag, value] of Object.entries(values)) {
+      const input = ALIASES[flag]?.input ?? flag
+      if (value === undefined || flag === 'json' || flag === 'help') continue
+      const text = Array.isArray(value) ? value.join('\n') : String(value)
+      fromFlags[input] = fromFlags[input] ? `${fromFlags[input]}\n${text}` : text
+    }
+    Object.assign(inputValues, fromFlags)
+    const inputs = parseInputs(name => inputValues[name] ?? '')
 
     const stages: readonly Command[] =
       command === undefined

@@ -19,6 +19,8 @@ export interface RunOptions {
   input?: string
   /** Echo output live (for long builds), in addition to capturing it. */
   stream?: boolean
+  /** Called with each line of output (stdout and stderr) as it arrives. */
+  onLine?: (line: string) => void
 }
 
 /**
@@ -62,7 +64,8 @@ export class LocalExecutor implements Executor {
       ignoreReturnCode: true,
       silent: !options.stream,
       outStream: this.echo,
-      errStream: this.echo
+      errStream: this.echo,
+      listeners: options.onLine ? { stdline: options.onLine, errline: options.onLine } : undefined
     })
     return {
       argv,

@@ -34,11 +34,24 @@ export class SmokeFailedError extends Error {
   }
 }
 
-/** The compose override that runs exactly the images that were built: nothing is rebuilt or pulled. */
-export function imageOverride(images: ImageMap): Record<string, unknown> {
+/**
+ * The compose override that runs exactly the images that were built: nothing is rebuilt or
+ * pulled. Services that run a built service's image under its compose name (a migration job
+ * on the api image) are pinned to the same build.
+ */
+export function imageOverride(plan: Plan, images: ImageMap): Record<string, unknown> {
   const services: Record<string, unknown> = {}
   for (const [service, built] of Object.entries(images)) {
     services[service] = { image: built.ref, pull_policy: 'never' }
+  }
+  for (const service of plan.services) {
+    if (service.build || !service.image || services[service.name]) continue
+    const builder = plan.services.find(s => s.build && s.image === service.image && images[s.name])
+    if (builder)
+      services[service.name] = {
+        image: (images[builder.name] as { ref: string }).ref,
+        pull_policy: 'never'
+      }
   }
   return { services }
 }
@@ -98,7 +111,7 @@ export async function smokeStage(
   const project = smokeProjectName(plan.project)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-deploy-smoke-'))
   const overridePath = path.join(dir, 'images.override.yaml')
-  fs.writeFileSync(overridePath, stringify(imageOverride(images)))
+  fs.writeFileSync(overridePath, stringify(imageOverride(plan, images)))
   const smokeRef: ComposeProjectRef = {
     ...ref,
     projectName: project,

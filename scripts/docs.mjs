@@ -1,0 +1,74 @@
+// `npm run docs`: writes the inputs and outputs of action.yml, and the README's tables, from
+// src/input-specs.ts. With --check, fails when either file is out of date.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import ts from 'typescript'
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const source = fs.readFileSync(path.join(root, 'src', 'input-specs.ts'), 'utf8')
+const js = ts.transpileModule(source, {
+  compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }
+}).outputText
+const { INPUT_SPECS, OUTPUT_SPECS } = await import(`data:text/javascript,${encodeURIComponent(js)}`)
+
+const quote = text => `'${text.replace(/'/g, "''")}'`
+
+function actionYaml(text) {
+  const lines = ['inputs:']
+  for (const input of INPUT_SPECS) {
+    lines.push(`  ${input.name}:`, `    description: ${quote(input.description)}`)
+    if (input.required) lines.push('    required: true')
+    if (input.default !== undefined) lines.push(`    default: ${quote(input.default)}`)
+  }
+  lines.push('', 'outputs:')
+  for (const output of OUTPUT_SPECS)
+    lines.push(`  ${output.name}:`, `    description: ${quote(output.description)}`)
+  const start = text.indexOf('\ninputs:\n')
+  const end = text.indexOf('\nruns:\n')
+  if (start < 0 || end < 0) throw new Error('action.yml: expected top-level inputs: and runs: keys')
+  return `${text.slice(0, start + 1)}${lines.join('\n')}\n${text.slice(end)}`
+}
+
+const cell = text => text.replace(/\|/g, '\\|')
+function readmeTables(text) {
+  const inputs = [
+    '| Input | Default | Description |',
+    '|---|---|---|',
+    ...INPUT_SPECS.map(
+      i =>
+        `| \`${i.name}\` | ${i.required ? '(required)' : i.default ? `\`${i.default}\`` : ''} | ${cell(i.description)} |`
+    )
+  ]
+  const outputs = [
+    '| Output | Description |',
+    '|---|---|',
+    ...OUTPUT_SPECS.map(o => `| \`${o.name}\` | ${cell(o.description)} |`)
+  ]
+  const replace = (body, name, table) => {
+    const pattern = new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(<!-- ${name}:end -->)`)
+    if (!pattern.test(body))
+      throw new Error(`README.md: missing <!-- ${name}:start --> / <!-- ${name}:end --> markers`)
+    return body.replace(pattern, `$1${table.join('\n')}\n$2`)
+  }
+  return replace(replace(text, 'inputs', inputs), 'outputs', outputs)
+}
+
+const check = process.argv.includes('--check')
+let stale = false
+for (const [file, render] of [
+  ['action.yml', actionYaml],
+  ['README.md', readmeTables]
+]) {
+  const full = path.join(root, file)
+  const before = fs.readFileSync(full, 'utf8')
+  const after = render(before)
+  if (before === after) continue
+  if (check) {
+    console.error(`${file} is out of date with src/input-specs.ts: run \`npm run docs\`.`)
+    stale = true
+  } else {
+    fs.writeFileSync(full, after)
+    console.log(`wrote ${file}`)
+  }
+}
+if (stale) process.exit(1)
