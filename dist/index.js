@@ -29692,16 +29692,34 @@ function httpsRepositoryUrl(remote) {
 /** Reads the context from git in `cwd`; outside a checkout every field is empty. */
 async function gitContextFromLocal(executor, cwd) {
     const git = async (...args) => {
-        const result = await executor.run(['git', ...args], { cwd });
-        return result.exitCode === 0 ? result.stdout.trim() : '';
+        try {
+            const result = await executor.run(['git', ...args], { cwd });
+            return result.exitCode === 0 ? result.stdout.trim() : '';
+        }
+        catch {
+            return ''; // no git on this machine: build without git context
+        }
     };
     const sha = await git('rev-parse', 'HEAD');
-    const exactTag = sha ? await git('describe', '--tags', '--exact-match', 'HEAD') : '';
-    const branch = sha ? await git('symbolic-ref', '--quiet', '--short', 'HEAD') : '';
-    const originHead = sha
-        ? await git('symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD')
-        : '';
-    const remote = sha ? await git('remote', 'get-url', 'origin') : '';
+    if (!sha) {
+        return {
+            event: 'local',
+            ref: '',
+            sha: '',
+            defaultBranch: undefined,
+            pullRequest: undefined,
+            headBranch: undefined,
+            repositoryUrl: undefined,
+            runNumber: undefined
+        };
+    }
+    // Independent questions, asked at once: each git start-up costs a few milliseconds.
+    const [exactTag, branch, originHead, remote] = await Promise.all([
+        git('describe', '--tags', '--exact-match', 'HEAD'),
+        git('symbolic-ref', '--quiet', '--short', 'HEAD'),
+        git('symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'),
+        git('remote', 'get-url', 'origin')
+    ]);
     return {
         event: 'local',
         ref: exactTag ? `refs/tags/${exactTag}` : branch ? `refs/heads/${branch}` : '',
@@ -30052,6 +30070,11 @@ async function loadPlan(ref, executor) {
  */
 async function runEngine(inputs, stages, executor, reporter) {
     const ref = projectRef(inputs);
+    // The git context does not depend on the compose model: ask git while compose works.
+    // Settled into a value so that it can never become an unhandled rejection.
+    const pendingGit = stages.includes('build')
+        ? buildGitContext(executor, ref.workingDirectory).then(value => ({ value }), (error) => ({ error }))
+        : undefined;
     const plan = await loadPlan(ref, executor);
     let selected;
     try {
@@ -30071,14 +30094,17 @@ async function runEngine(inputs, stages, executor, reporter) {
                 await reporter.addSummary(renderPlanMarkdown(plan, ref.workingDirectory));
                 break;
             case 'build': {
-                const git = await gitContext(executor, ref.workingDirectory);
+                const settled = await pendingGit;
+                if ('error' in settled)
+                    throw settled.error;
+                const { git, commitTime } = settled.value;
                 const built = await buildStage({
                     ref,
                     plan,
                     services: selected,
                     inputs: inputs.build,
                     git,
-                    commitTime: await commitTime(executor, ref.workingDirectory, git.sha),
+                    commitTime,
                     env: process.env
                 }, executor, reporter);
                 result.images = built.images;
@@ -30101,17 +30127,23 @@ async function runEngine(inputs, stages, executor, reporter) {
     }
     return result;
 }
-async function gitContext(executor, cwd) {
-    return isGithubActions(process.env)
+/** The git context and the commit's time (ISO 8601, for the OCI `created` label). */
+async function buildGitContext(executor, cwd) {
+    const git = isGithubActions(process.env)
         ? gitContextFromGithub(process.env)
-        : gitContextFromLocal(executor, cwd);
-}
-/** The commit's time (ISO 8601), for the OCI `created` label; undefined outside a checkout. */
-async function commitTime(executor, cwd, sha) {
-    if (!sha)
-        return undefined;
-    const result = await executor.run(['git', 'show', '-s', '--format=%cI', sha], { cwd });
-    return result.exitCode === 0 && result.stdout.trim() ? result.stdout.trim() : undefined;
+        : await gitContextFromLocal(executor, cwd);
+    if (!git.sha)
+        return { git, commitTime: undefined };
+    try {
+        const result = await executor.run(['git', 'show', '-s', '--format=%cI', git.sha], { cwd });
+        return {
+            git,
+            commitTime: result.exitCode === 0 && result.stdout.trim() ? result.stdout.trim() : undefined
+        };
+    }
+    catch {
+        return { git, commitTime: undefined };
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/report/action-reporter.ts

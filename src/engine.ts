@@ -51,6 +51,14 @@ export async function runEngine(
   reporter: Reporter
 ): Promise<EngineResult> {
   const ref = projectRef(inputs)
+  // The git context does not depend on the compose model: ask git while compose works.
+  // Settled into a value so that it can never become an unhandled rejection.
+  const pendingGit = stages.includes('build')
+    ? buildGitContext(executor, ref.workingDirectory).then(
+        value => ({ value }),
+        (error: unknown) => ({ error })
+      )
+    : undefined
   const plan = await loadPlan(ref, executor)
   let selected
   try {
@@ -69,7 +77,9 @@ export async function runEngine(
         await reporter.addSummary(renderPlanMarkdown(plan, ref.workingDirectory))
         break
       case 'build': {
-        const git = await gitContext(executor, ref.workingDirectory)
+        const settled = await (pendingGit as NonNullable<typeof pendingGit>)
+        if ('error' in settled) throw settled.error
+        const { git, commitTime } = settled.value
         const built = await buildStage(
           {
             ref,
@@ -77,7 +87,7 @@ export async function runEngine(
             services: selected,
             inputs: inputs.build,
             git,
-            commitTime: await commitTime(executor, ref.workingDirectory, git.sha),
+            commitTime,
             env: process.env
           },
           executor,
@@ -116,19 +126,22 @@ export async function runEngine(
   return result
 }
 
-async function gitContext(executor: Executor, cwd: string): Promise<GitContext> {
-  return isGithubActions(process.env)
-    ? gitContextFromGithub(process.env)
-    : gitContextFromLocal(executor, cwd)
-}
-
-/** The commit's time (ISO 8601), for the OCI `created` label; undefined outside a checkout. */
-async function commitTime(
+/** The git context and the commit's time (ISO 8601, for the OCI `created` label). */
+async function buildGitContext(
   executor: Executor,
-  cwd: string,
-  sha: string
-): Promise<string | undefined> {
-  if (!sha) return undefined
-  const result = await executor.run(['git', 'show', '-s', '--format=%cI', sha], { cwd })
-  return result.exitCode === 0 && result.stdout.trim() ? result.stdout.trim() : undefined
+  cwd: string
+): Promise<{ git: GitContext; commitTime: string | undefined }> {
+  const git = isGithubActions(process.env)
+    ? gitContextFromGithub(process.env)
+    : await gitContextFromLocal(executor, cwd)
+  if (!git.sha) return { git, commitTime: undefined }
+  try {
+    const result = await executor.run(['git', 'show', '-s', '--format=%cI', git.sha], { cwd })
+    return {
+      git,
+      commitTime: result.exitCode === 0 && result.stdout.trim() ? result.stdout.trim() : undefined
+    }
+  } catch {
+    return { git, commitTime: undefined }
+  }
 }

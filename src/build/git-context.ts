@@ -71,16 +71,33 @@ export function httpsRepositoryUrl(remote: string): string | undefined {
 /** Reads the context from git in `cwd`; outside a checkout every field is empty. */
 export async function gitContextFromLocal(executor: Executor, cwd: string): Promise<GitContext> {
   const git = async (...args: string[]): Promise<string> => {
-    const result = await executor.run(['git', ...args], { cwd })
-    return result.exitCode === 0 ? result.stdout.trim() : ''
+    try {
+      const result = await executor.run(['git', ...args], { cwd })
+      return result.exitCode === 0 ? result.stdout.trim() : ''
+    } catch {
+      return '' // no git on this machine: build without git context
+    }
   }
   const sha = await git('rev-parse', 'HEAD')
-  const exactTag = sha ? await git('describe', '--tags', '--exact-match', 'HEAD') : ''
-  const branch = sha ? await git('symbolic-ref', '--quiet', '--short', 'HEAD') : ''
-  const originHead = sha
-    ? await git('symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD')
-    : ''
-  const remote = sha ? await git('remote', 'get-url', 'origin') : ''
+  if (!sha) {
+    return {
+      event: 'local',
+      ref: '',
+      sha: '',
+      defaultBranch: undefined,
+      pullRequest: undefined,
+      headBranch: undefined,
+      repositoryUrl: undefined,
+      runNumber: undefined
+    }
+  }
+  // Independent questions, asked at once: each git start-up costs a few milliseconds.
+  const [exactTag, branch, originHead, remote] = await Promise.all([
+    git('describe', '--tags', '--exact-match', 'HEAD'),
+    git('symbolic-ref', '--quiet', '--short', 'HEAD'),
+    git('symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'),
+    git('remote', 'get-url', 'origin')
+  ])
   return {
     event: 'local',
     ref: exactTag ? `refs/tags/${exactTag}` : branch ? `refs/heads/${branch}` : '',
