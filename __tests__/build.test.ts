@@ -339,6 +339,12 @@ describe('rawjson progress', () => {
     })
   ].join('\n')
 
+  it('gives every vertex to the only target when bake builds one (it then omits target names)', () => {
+    const tracker = new ProgressTracker(['api'])
+    tracker.push(stream)
+    expect(tracker.summary('api')).toEqual({ steps: 3, cached: 1, seconds: 4 })
+  })
+
   it('splits concatenated JSON fed in arbitrary chunks', () => {
     const splitter = new JsonStreamSplitter()
     const values = [...stream].flatMap(char => splitter.push(char))
@@ -346,7 +352,7 @@ describe('rawjson progress', () => {
   })
 
   it('tracks steps, cache hits, durations and the failing step with its logs', () => {
-    const tracker = new ProgressTracker()
+    const tracker = new ProgressTracker(['api', 'web'])
     const printed = stream.split('\n').flatMap(line => tracker.push(`${line}\n`))
     expect(printed).toEqual([
       '[api deps 1/3] FROM node  CACHED',
@@ -366,7 +372,8 @@ describe('rawjson progress', () => {
     ['[web internal] load .dockerignore', 'web', false],
     ['[web] exporting to image', 'web', false],
     ['[web 1/2] FROM x', 'web', true],
-    ['resolve image config', undefined, false]
+    ['resolve image config', undefined, false],
+    ['[2/2] RUN make', '2/2', true]
   ])('%s', (name, service, instruction) => {
     expect(serviceOfVertex(name)).toBe(service)
     expect(isInstructionStep(name)).toBe(instruction)

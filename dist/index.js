@@ -29346,11 +29346,22 @@ function serviceOfVertex(name) {
 }
 /** A Dockerfile instruction step ("[api deps 2/4] RUN …"), as opposed to internal work. */
 function isInstructionStep(name) {
-    return /^\[\S+ (?:[^\]]* )?\d+\/\d+\]/.test(name);
+    return /^\[(?:[^\]\s]+ )*\d+\/\d+\]/.test(name);
 }
 class ProgressTracker {
+    targets;
     steps = new Map();
     splitter = new JsonStreamSplitter();
+    /**
+     * @param targets the bake targets; with a single target, bake leaves the target name out
+     * of vertex names ("[deps 1/4] …"), so every vertex belongs to it.
+     */
+    constructor(targets = []) {
+        this.targets = targets;
+    }
+    serviceOf(name) {
+        return this.targets.length === 1 ? this.targets[0] : serviceOfVertex(name);
+    }
     /** Feeds raw output; returns a log line for each step that finished in this chunk. */
     push(text) {
         const finished = [];
@@ -29360,7 +29371,7 @@ class ProgressTracker {
                 const known = this.steps.get(vertex.digest);
                 const record = known ?? {
                     name: vertex.name ?? '',
-                    service: serviceOfVertex(vertex.name ?? ''),
+                    service: this.serviceOf(vertex.name ?? ''),
                     started: undefined,
                     completed: undefined,
                     cached: false,
@@ -29574,8 +29585,8 @@ async function buildStage(request, executor, reporter) {
             builder: inputs.builder,
             targets: planned.map(p => p.target.service)
         });
-        const tracker = new ProgressTracker();
         const services = planned.map(p => p.target.service);
+        const tracker = new ProgressTracker(services);
         // buildx resolves a compose definition's build contexts from its own working directory
         // (buildx 0.13), compose from the first file's folder: running bake there makes them agree.
         const result = await reporter.group(`Build ${services.join(', ')}`, () => executor.run(argv, {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { NODE24, ROOT, docker, labEnv, leftovers } from './lab.js'
+import { NODE24, ROOT, docker, labEnv, leftovers, referenceStackEnv } from './lab.js'
 
 const fixtures = path.join(ROOT, '__tests__', 'fixtures')
 
@@ -104,6 +104,29 @@ describe('the action under the runner contract', () => {
     expect(run.summary).toContain('| seed | job | busybox:1.36 |')
     expect(run.state.isPost).toBe('true')
     expect(run.stdout).toContain('Project targets')
+  })
+
+  it('build: writes the images output and one summary row per service', () => {
+    const run = runStep(
+      {
+        command: 'build',
+        'compose-files': 'compose/compose.yaml',
+        'working-directory': ROOT,
+        services: 'api'
+      },
+      {},
+      referenceStackEnv()
+    )
+    expect(run.status).toBe(0)
+    const images = JSON.parse(run.outputs.images as string) as Record<
+      string,
+      { ref: string; tags: string[] }
+    >
+    expect(Object.keys(images)).toEqual(['api'])
+    expect(run.summary).toContain('### Build')
+    expect(run.summary).toMatch(
+      /\| api \| `sha-[0-9a-f]{7}`.* \| not pushed \| \d+\.\ds \| \d+% \(\d+\/\d+\) \|/
+    )
   })
 
   it('fails the step with an ::error:: naming the input', () => {

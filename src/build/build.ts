@@ -207,8 +207,8 @@ export async function buildStage(
       builder: inputs.builder,
       targets: planned.map(p => p.target.service)
     })
-    const tracker = new ProgressTracker()
     const services = planned.map(p => p.target.service)
+    const tracker = new ProgressTracker(services)
     // buildx resolves a compose definition's build contexts from its own working directory
     // (buildx 0.13), compose from the first file's folder: running bake there makes them agree.
     const result = await reporter.group(`Build ${services.join(', ')}`, () =>

@@ -77,12 +77,22 @@ export function serviceOfVertex(name: string): string | undefined {
 
 /** A Dockerfile instruction step ("[api deps 2/4] RUN …"), as opposed to internal work. */
 export function isInstructionStep(name: string): boolean {
-  return /^\[\S+ (?:[^\]]* )?\d+\/\d+\]/.test(name)
+  return /^\[(?:[^\]\s]+ )*\d+\/\d+\]/.test(name)
 }
 
 export class ProgressTracker {
   readonly steps = new Map<string, StepRecord>()
   private readonly splitter = new JsonStreamSplitter()
+
+  /**
+   * @param targets the bake targets; with a single target, bake leaves the target name out
+   * of vertex names ("[deps 1/4] …"), so every vertex belongs to it.
+   */
+  constructor(private readonly targets: string[] = []) {}
+
+  private serviceOf(name: string): string | undefined {
+    return this.targets.length === 1 ? this.targets[0] : serviceOfVertex(name)
+  }
 
   /** Feeds raw output; returns a log line for each step that finished in this chunk. */
   push(text: string): string[] {
@@ -93,7 +103,7 @@ export class ProgressTracker {
         const known = this.steps.get(vertex.digest)
         const record: StepRecord = known ?? {
           name: vertex.name ?? '',
-          service: serviceOfVertex(vertex.name ?? ''),
+          service: this.serviceOf(vertex.name ?? ''),
           started: undefined,
           completed: undefined,
           cached: false,
