@@ -1,6 +1,6 @@
 import * as fs from 'node:fs'
 import { parse } from 'yaml'
-import { INPUT_SPECS, InputError, parseInputs, parseList } from '../src/inputs.js'
+import { INPUT_SPECS, InputError, parseExitCodes, parseInputs, parseList } from '../src/inputs.js'
 
 const getter =
   (values: Record<string, string>) =>
@@ -31,6 +31,17 @@ describe('parseInputs', () => {
         cacheMode: 'max',
         cacheWrite: 'always',
         builder: undefined
+      },
+      scan: {
+        imageRefs: [],
+        severities: ['CRITICAL', 'HIGH'],
+        ignoreUnfixed: false,
+        ignoreFile: undefined,
+        exitCodes: { default: 1, perService: {} },
+        parallel: 2,
+        trivyVersion: '0.74.0',
+        dbRepositories: ['mirror.gcr.io/aquasec/trivy-db:2', 'ghcr.io/aquasecurity/trivy-db:2'],
+        sarifDir: 'stack-deploy-sarif'
       }
     })
   })
@@ -99,7 +110,14 @@ describe('parseInputs', () => {
     [{ command: 'build', cache: 'registry' }, 'cache', /needs the registry input/],
     [{ command: 'build', 'cache-mode': 'all' }, 'cache-mode', /one of min, max/],
     [{ command: 'build', 'cache-write': 'main' }, 'cache-write', /always, default-branch, never/],
-    [{ command: 'smoke', push: 'true' }, 'push', /only applies to the build command/]
+    [{ command: 'smoke', push: 'true' }, 'push', /only applies to the build command/],
+    [{ command: 'scan', severity: 'CRITICAL,SEVERE' }, 'severity', /unknown severity "SEVERE"/],
+    [{ command: 'scan', severity: ' , ' }, 'severity', /at least one/],
+    [{ command: 'scan', 'exit-code': '2' }, 'exit-code', /"2" is not 0, 1 or service=0\|1/],
+    [{ command: 'scan', 'exit-code': 'web=yes' }, 'exit-code', /"web=yes"/],
+    [{ command: 'scan', parallel: '0' }, 'parallel', /from 1 to 16/],
+    [{ command: 'scan', 'trivy-version': 'latest' }, 'trivy-version', /not a release like/],
+    [{ command: 'scan', 'trivy-db-repositories': '#none' }, 'trivy-db-repositories', /at least one/]
   ])('rejects %j naming input %s', (values, input, message) => {
     let error: unknown
     try {
@@ -112,6 +130,17 @@ describe('parseInputs', () => {
     expect((error as InputError).message).toMatch(new RegExp(`^Input '${input}': `))
     expect((error as InputError).message).toMatch(message)
     expect((error as InputError).message).not.toContain('\n')
+  })
+})
+
+describe('parseExitCodes', () => {
+  it.each([
+    ['1', { default: 1, perService: {} }],
+    ['0', { default: 0, perService: {} }],
+    ['1, web=0', { default: 1, perService: { web: 0 } }],
+    ['api=1\nweb=0\n0', { default: 0, perService: { api: 1, web: 0 } }]
+  ])('%j', (text, codes) => {
+    expect(parseExitCodes(text)).toEqual(codes)
   })
 })
 

@@ -34,10 +34,13 @@ describe('README', () => {
       const expectedDefault = input.required
         ? '(required)'
         : input.default
-          ? `\`${input.default}\``
+          ? input.default
+              .split('\n')
+              .map(line => `\`${line}\``)
+              .join('<br>')
           : ''
       expect([name, row[1]]).toEqual([name, expectedDefault])
-      expect([name, row[2]]).toEqual([name, input.description])
+      expect([name, row[2]]).toEqual([name, input.description.replace(/\n/g, '<br>')])
     }
   })
 

@@ -4,6 +4,7 @@
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
@@ -84,4 +85,69 @@ export function leftovers(project: string): string[] {
     ...docker(['volume', 'ls', '-q', '--filter', filter]).stdout.split('\n'),
     ...docker(['network', 'ls', '-q', '--filter', filter]).stdout.split('\n')
   ].filter(line => line.trim() !== '')
+}
+
+/** Parses the runner's file-command format: `name<<DELIM\nvalue\nDELIM` blocks, or `name=value`. */
+export function readFileCommands(file: string): Record<string, string> {
+  const values: Record<string, string> = {}
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n') : []
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
+    if (heredoc) {
+      const [, name, delimiter] = heredoc
+      const body: string[] = []
+      while (++i < lines.length && lines[i] !== delimiter) body.push(lines[i] as string)
+      values[name as string] = body.join('\n')
+    } else if (line.includes('=')) {
+      values[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
+    }
+  }
+  return values
+}
+
+export interface StepRun {
+  status: number
+  stdout: string
+  outputs: Record<string, string>
+  state: Record<string, string>
+  summary: string
+}
+
+export function runStep(
+  inputs: Record<string, string>,
+  state: Record<string, string> = {},
+  env: Record<string, string> = {}
+): StepRun {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-'))
+  const files = {
+    GITHUB_OUTPUT: path.join(dir, 'output'),
+    GITHUB_STATE: path.join(dir, 'state'),
+    GITHUB_STEP_SUMMARY: path.join(dir, 'summary')
+  }
+  for (const file of Object.values(files)) fs.writeFileSync(file, '')
+  const stepEnv: Record<string, string> = { ...files, ...env }
+  // The runner's naming: INPUT_ + upper-cased name, spaces to underscores, hyphens kept.
+  for (const [name, value] of Object.entries(inputs))
+    stepEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  for (const [name, value] of Object.entries(state)) stepEnv[`STATE_${name}`] = value
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) =>
+        !key.startsWith('INPUT_') && !key.startsWith('STATE_') && !key.startsWith('GITHUB_')
+    )
+  ) as Record<string, string>
+  const result = spawnSync(NODE24, [path.join(ROOT, 'dist', 'index.js')], {
+    env: { ...clean, ...stepEnv },
+    encoding: 'utf8'
+  })
+  const run = {
+    status: result.status ?? -1,
+    stdout: result.stdout,
+    outputs: readFileCommands(files.GITHUB_OUTPUT),
+    state: readFileCommands(files.GITHUB_STATE),
+    summary: fs.readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8')
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+  return run
 }

@@ -4,77 +4,10 @@
  * from GITHUB_STEP_SUMMARY, and state carried from main to post through GITHUB_STATE/STATE_*.
  */
 import { spawnSync } from 'node:child_process'
-import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import { NODE24, ROOT, docker, labEnv, leftovers, referenceStackEnv } from './lab.js'
+import { NODE24, ROOT, docker, labEnv, leftovers, referenceStackEnv, runStep } from './lab.js'
 
 const fixtures = path.join(ROOT, '__tests__', 'fixtures')
-
-/** Parses the runner's file-command format: `name<<DELIM\nvalue\nDELIM` blocks, or `name=value`. */
-export function readFileCommands(file: string): Record<string, string> {
-  const values: Record<string, string> = {}
-  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n') : []
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
-    if (heredoc) {
-      const [, name, delimiter] = heredoc
-      const body: string[] = []
-      while (++i < lines.length && lines[i] !== delimiter) body.push(lines[i] as string)
-      values[name as string] = body.join('\n')
-    } else if (line.includes('=')) {
-      values[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
-    }
-  }
-  return values
-}
-
-interface StepRun {
-  status: number
-  stdout: string
-  outputs: Record<string, string>
-  state: Record<string, string>
-  summary: string
-}
-
-function runStep(
-  inputs: Record<string, string>,
-  state: Record<string, string> = {},
-  env: Record<string, string> = {}
-): StepRun {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-'))
-  const files = {
-    GITHUB_OUTPUT: path.join(dir, 'output'),
-    GITHUB_STATE: path.join(dir, 'state'),
-    GITHUB_STEP_SUMMARY: path.join(dir, 'summary')
-  }
-  for (const file of Object.values(files)) fs.writeFileSync(file, '')
-  const stepEnv: Record<string, string> = { ...files, ...env }
-  // The runner's naming: INPUT_ + upper-cased name, spaces to underscores, hyphens kept.
-  for (const [name, value] of Object.entries(inputs))
-    stepEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
-  for (const [name, value] of Object.entries(state)) stepEnv[`STATE_${name}`] = value
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([key]) =>
-        !key.startsWith('INPUT_') && !key.startsWith('STATE_') && !key.startsWith('GITHUB_')
-    )
-  ) as Record<string, string>
-  const result = spawnSync(NODE24, [path.join(ROOT, 'dist', 'index.js')], {
-    env: { ...clean, ...stepEnv },
-    encoding: 'utf8'
-  })
-  const run = {
-    status: result.status ?? -1,
-    stdout: result.stdout,
-    outputs: readFileCommands(files.GITHUB_OUTPUT),
-    state: readFileCommands(files.GITHUB_STATE),
-    summary: fs.readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8')
-  }
-  fs.rmSync(dir, { recursive: true, force: true })
-  return run
-}
 
 describe('the action under the runner contract', () => {
   it('runs on Node 24', () => {

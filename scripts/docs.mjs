@@ -11,7 +11,9 @@ const js = ts.transpileModule(source, {
 }).outputText
 const { INPUT_SPECS, OUTPUT_SPECS } = await import(`data:text/javascript,${encodeURIComponent(js)}`)
 
-const quote = text => `'${text.replace(/'/g, "''")}'`
+// Single-quoted YAML folds line breaks into spaces; a value with line breaks is written as a
+// JSON string, which YAML reads as a double-quoted scalar with the \n kept.
+const quote = text => (text.includes('\n') ? JSON.stringify(text) : `'${text.replace(/'/g, "''")}'`)
 
 function actionYaml(text) {
   const lines = ['inputs:']
@@ -29,14 +31,23 @@ function actionYaml(text) {
   return `${text.slice(0, start + 1)}${lines.join('\n')}\n${text.slice(end)}`
 }
 
-const cell = text => text.replace(/\|/g, '\\|')
+const cell = text => text.replace(/\|/g, '\\|').replace(/\n/g, '<br>')
 function readmeTables(text) {
   const inputs = [
     '| Input | Default | Description |',
     '|---|---|---|',
     ...INPUT_SPECS.map(
       i =>
-        `| \`${i.name}\` | ${i.required ? '(required)' : i.default ? `\`${i.default}\`` : ''} | ${cell(i.description)} |`
+        `| \`${i.name}\` | ${
+          i.required
+            ? '(required)'
+            : i.default
+              ? i.default
+                  .split('\n')
+                  .map(d => `\`${d}\``)
+                  .join('<br>')
+              : ''
+        } | ${cell(i.description)} |`
     )
   ]
   const outputs = [

@@ -12,6 +12,14 @@ import {
 } from './build/git-context.js'
 import type { ImageMap } from './build/images.js'
 import { smokeStage, type SmokeResult } from './smoke/smoke.js'
+import {
+  defaultScanDeps,
+  scanStage,
+  ScanOptionError,
+  targetsFromImages,
+  targetsFromRefs,
+  type ScanResult
+} from './scan/scan.js'
 import type { Executor } from './exec/executor.js'
 import type { Reporter } from './report/reporter.js'
 import { renderPlanMarkdown, renderPlanText } from './report/plan-table.js'
@@ -20,6 +28,7 @@ export interface EngineResult {
   plan: Plan
   images?: ImageMap
   smoke?: SmokeResult
+  scan?: ScanResult
 }
 
 /** What `stack-deploy` with no command does: plan, build and smoke-test the stack. */
@@ -96,6 +105,36 @@ export async function runEngine(
         result.images = built.images
         reporter.setOutput('images', JSON.stringify(result.images))
         await reporter.addSummary(buildSummary(built.reports))
+        break
+      }
+      case 'scan': {
+        const images = result.images ?? inputs.images
+        const targets =
+          images !== undefined
+            ? targetsFromImages(images, inputs.services)
+            : targetsFromRefs(inputs.scan.imageRefs)
+        const workingDirectory = ref.workingDirectory
+        result.scan = await scanStage(
+          targets,
+          {
+            severities: inputs.scan.severities,
+            ignoreUnfixed: inputs.scan.ignoreUnfixed,
+            ignoreFile:
+              inputs.scan.ignoreFile && path.resolve(workingDirectory, inputs.scan.ignoreFile),
+            exitCodes: inputs.scan.exitCodes,
+            parallel: inputs.scan.parallel,
+            trivyVersion: inputs.scan.trivyVersion,
+            dbRepositories: inputs.scan.dbRepositories,
+            sarifDir: path.resolve(workingDirectory, inputs.scan.sarifDir),
+            workingDirectory
+          },
+          defaultScanDeps(executor, reporter)
+        ).catch((error: unknown) => {
+          // Scan settings are named after their inputs; say so the way every input error does.
+          if (error instanceof ScanOptionError)
+            throw new InputError(error.option, error.message.replace(/^Scan option '[^']+': /, ''))
+          throw error
+        })
         break
       }
       case 'smoke': {

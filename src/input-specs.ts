@@ -93,9 +93,58 @@ export const INPUT_SPECS: readonly InputSpec[] = [
       'build: buildx builder to use (e.g. the output of docker/setup-buildx-action). Default: the current one.'
   },
   {
+    name: 'image-refs',
+    description: 'scan: image references to scan, one per line, when there is no `images` map.'
+  },
+  {
+    name: 'severity',
+    description:
+      'scan: severities that fail the gate (comma-separated, from CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN). Reports always list every severity.',
+    default: 'CRITICAL,HIGH'
+  },
+  {
+    name: 'ignore-unfixed',
+    description: 'scan: let findings that have no fixed version pass the gate.',
+    default: 'false'
+  },
+  {
+    name: 'ignore-file',
+    description:
+      'scan: a .trivyignore or .trivyignore.yaml of accepted findings. Default: the one in working-directory, if any.'
+  },
+  {
+    name: 'exit-code',
+    description:
+      'scan: 1 fails the step when the gate finds something, 0 only reports. Per service: `1, web=0` (a bare number sets the default).',
+    default: '1'
+  },
+  {
+    name: 'parallel',
+    description: 'scan: how many images to scan at once.',
+    default: '2'
+  },
+  {
+    name: 'trivy-version',
+    description:
+      'scan: Trivy release to download (checksum-verified, kept in the tool cache), or `path` for the trivy on PATH.',
+    default: '0.74.0'
+  },
+  {
+    name: 'trivy-db-repositories',
+    description:
+      'scan: where to fetch the vulnerability DB from, one per line, tried in order (rate limits are retried with backoff).',
+    default: 'mirror.gcr.io/aquasec/trivy-db:2\nghcr.io/aquasecurity/trivy-db:2'
+  },
+  {
+    name: 'sarif-dir',
+    description:
+      'scan: folder for one SARIF file per service (category `stack-deploy/<service>`), for github/codeql-action/upload-sarif.',
+    default: 'stack-deploy-sarif'
+  },
+  {
     name: 'images',
     description:
-      'smoke: the `images` output of a build step (JSON: service → { image, tags, digest, ref }). The stack runs exactly these images.'
+      'scan, smoke: the `images` output of a build step (JSON: service → { image, tags, digest, ref }). The stack runs exactly these images.'
   },
   {
     name: 'wait-timeout',
@@ -119,6 +168,15 @@ export const OUTPUT_SPECS: readonly OutputSpec[] = [
     name: 'plan',
     description:
       'The compose plan as JSON: every service with its kind (build, image or job), build settings, healthcheck, ports, volumes and networks.'
+  },
+  {
+    name: 'scan',
+    description:
+      'scan: JSON with the gate verdict and, per service, the counts by severity, the worst findings and the report and SARIF paths.'
+  },
+  {
+    name: 'sarif-dir',
+    description: 'scan: the folder holding one SARIF file per service.'
   },
   {
     name: 'images',

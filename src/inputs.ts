@@ -1,6 +1,7 @@
 import { parseImageMap, type ImageMap } from './build/images.js'
 import type { CacheChoice, CacheMode, CacheWritePolicy } from './build/cache.js'
 import { parseTagTemplates, TagTemplateError } from './build/tags.js'
+import { parseSeverities } from './scan/report.js'
 
 /**
  * The one typed inputs module. Its keys are the inputs of action.yml (a unit test checks that
@@ -15,7 +16,7 @@ export const COMMANDS = ['plan', 'build', 'scan', 'smoke', 'deploy', 'rollback']
 export type Command = (typeof COMMANDS)[number]
 
 /** Commands this version implements; the others are rejected up front, not half-run. */
-export const IMPLEMENTED_COMMANDS: readonly Command[] = ['plan', 'build', 'smoke']
+export const IMPLEMENTED_COMMANDS: readonly Command[] = ['plan', 'build', 'scan', 'smoke']
 
 export interface Inputs {
   command: Command
@@ -28,6 +29,19 @@ export interface Inputs {
   waitTimeoutSeconds: number
   keep: boolean
   build: BuildInputs
+  scan: ScanInputs
+}
+
+export interface ScanInputs {
+  imageRefs: string[]
+  severities: string[]
+  ignoreUnfixed: boolean
+  ignoreFile: string | undefined
+  exitCodes: { default: 0 | 1; perService: Record<string, 0 | 1> }
+  parallel: number
+  trivyVersion: string
+  dbRepositories: string[]
+  sarifDir: string
 }
 
 export interface BuildInputs {
@@ -186,6 +200,58 @@ function parseBuildInputs(get: InputGetter, command: string): BuildInputs {
   }
 }
 
+/** `1`, `0`, or `1, web=0`: a bare value sets the default, `service=value` one service. */
+export function parseExitCodes(value: string): ScanInputs['exitCodes'] {
+  const exitCodes: ScanInputs['exitCodes'] = { default: 1, perService: {} }
+  for (const item of parseList(value)) {
+    const match = /^(?:([A-Za-z0-9._-]+)\s*=\s*)?([01])$/.exec(item)
+    if (!match) {
+      throw new InputError('exit-code', `"${item}" is not 0, 1 or service=0|1`)
+    }
+    const code = Number(match[2]) as 0 | 1
+    if (match[1]) exitCodes.perService[match[1]] = code
+    else exitCodes.default = code
+  }
+  return exitCodes
+}
+
+function parseScanInputs(get: InputGetter): ScanInputs {
+  let severities: string[]
+  try {
+    severities = parseSeverities(parseList(raw(get, 'severity')))
+  } catch (error) {
+    throw new InputError('severity', (error as Error).message)
+  }
+  const trivyVersion = raw(get, 'trivy-version')
+  if (trivyVersion !== 'path' && !/^v?\d+\.\d+\.\d+$/.test(trivyVersion)) {
+    throw new InputError(
+      'trivy-version',
+      `"${trivyVersion}" is not a release like 0.74.0, or "path"`
+    )
+  }
+  const dbRepositories = parseLines(raw(get, 'trivy-db-repositories'))
+  if (dbRepositories.length === 0)
+    throw new InputError('trivy-db-repositories', 'give at least one repository')
+  const parallel = Number(raw(get, 'parallel'))
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) {
+    throw new InputError(
+      'parallel',
+      `expected a whole number from 1 to 16, got "${raw(get, 'parallel')}"`
+    )
+  }
+  return {
+    imageRefs: parseLines(raw(get, 'image-refs')),
+    severities,
+    ignoreUnfixed: parseBoolean('ignore-unfixed', raw(get, 'ignore-unfixed')),
+    ignoreFile: raw(get, 'ignore-file') || undefined,
+    exitCodes: parseExitCodes(raw(get, 'exit-code')),
+    parallel,
+    trivyVersion,
+    dbRepositories,
+    sarifDir: raw(get, 'sarif-dir')
+  }
+}
+
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
 export function parseInputs(get: InputGetter): Inputs {
@@ -229,6 +295,7 @@ export function parseInputs(get: InputGetter): Inputs {
     images: parseImagesInput(raw(get, 'images')),
     waitTimeoutSeconds: parsePositiveInteger('wait-timeout', raw(get, 'wait-timeout')),
     keep: parseBoolean('keep', raw(get, 'keep')),
-    build: parseBuildInputs(get, command)
+    build: parseBuildInputs(get, command),
+    scan: parseScanInputs(get)
   }
 }

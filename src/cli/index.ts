@@ -15,6 +15,7 @@ Commands:
   (none)    plan, build and smoke-test the stack (the default)
   plan      print the compose model: built, pulled and one-shot services, healthchecks, ports
   build     build every service that has a build section (docker buildx bake)
+  scan      scan the built images with Trivy and gate on severity (builds first)
   smoke     bring the whole stack up, wait until healthy, tear it down (builds first)
 
 Options (named like the action's inputs):
@@ -113,8 +114,10 @@ export async function main(argv: string[]): Promise<number> {
     const stages: readonly Command[] =
       command === undefined
         ? DEFAULT_PIPELINE
-        : inputs.command === 'smoke' && !inputs.images
-          ? ['build', 'smoke']
+        : (inputs.command === 'smoke' ||
+              (inputs.command === 'scan' && inputs.scan.imageRefs.length === 0)) &&
+            !inputs.images
+          ? ['build', inputs.command]
           : [inputs.command]
     const jsonOutput = Boolean(values.json)
     // `plan` prints its table on stdout; otherwise stdout is kept for results (JSON) and the
@@ -128,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
       const payload =
         stages.length === 1 && stages[0] === 'plan'
           ? result.plan
-          : { plan: result.plan, images: result.images, smoke: result.smoke }
+          : { plan: result.plan, images: result.images, scan: result.scan, smoke: result.smoke }
       process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`)
     } else if (result.images && stages.includes('build') && !stages.includes('smoke')) {
       process.stdout.write(`${JSON.stringify(result.images)}\n`)
