@@ -2,7 +2,7 @@ import * as path from 'node:path'
 import { checkComposeFiles, explainConfigFailure, filesReferencing } from '../src/compose/load.js'
 import { InputError } from '../src/inputs.js'
 import { splitImageRef } from '../src/build/images.js'
-import { imageOverride } from '../src/smoke/smoke.js'
+import { imageOverride, smokeOverrideYaml } from '../src/smoke/override.js'
 import { planFromConfig } from '../src/compose/plan.js'
 
 const fixtures = path.resolve('__tests__/fixtures')
@@ -83,11 +83,37 @@ describe('images', () => {
         web: { image: 'r/web', tags: ['1'], digest: 'sha256:f', ref: 'r/web@sha256:f' }
       })
     ).toEqual({
+      api: { image: 'r/api:1', pull_policy: 'never' },
+      migrate: { image: 'r/api:1', pull_policy: 'never' },
+      web: { image: 'r/web@sha256:f', pull_policy: 'never' }
+    })
+  })
+
+  it('replaces published ports with ephemeral loopback ports, or keeps them', () => {
+    const plan = planFromConfig({
+      name: 'p',
       services: {
-        api: { image: 'r/api:1', pull_policy: 'never' },
-        migrate: { image: 'r/api:1', pull_policy: 'never' },
-        web: { image: 'r/web@sha256:f', pull_policy: 'never' }
+        web: { image: 'p/web', ports: [{ target: 8080, published: '8080', protocol: 'tcp' }] },
+        db: { image: 'postgres:16' }
       }
     })
+    expect(smokeOverrideYaml(plan, {}, 'ephemeral')).toBe(
+      [
+        'services:',
+        '  web:',
+        '    ports: !override',
+        '      - target: 8080',
+        '        host_ip: 127.0.0.1',
+        '        protocol: tcp',
+        ''
+      ].join('\n')
+    )
+    expect(
+      smokeOverrideYaml(
+        plan,
+        { web: { image: 'p/web', tags: ['1'], digest: '', ref: 'p/web:1' } },
+        'fixed'
+      )
+    ).toBe(['services:', '  web:', '    image: p/web:1', '    pull_policy: never', ''].join('\n'))
   })
 })

@@ -128,7 +128,11 @@ describe('the reference stack in the lab', () => {
         web: 'running healthy 0'
       })
 
-      const base = `http://127.0.0.1:${webPort}`
+      // Smoke runs publish on ephemeral loopback ports: ask compose where web landed.
+      const published = docker(['compose', '-p', project, 'port', 'web', '8080']).stdout.trim()
+      expect(published).toMatch(/^127\.0\.0\.1:\d+$/)
+      expect(published).not.toBe(`127.0.0.1:${webPort}`)
+      const base = `http://${published}`
       const health = await fetch(`${base}/api/health`)
       expect(health.status).toBe(200)
 

@@ -144,6 +144,7 @@ export async function runEngine(
           result.images ?? inputs.images ?? {},
           {
             waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+            ports: 'ephemeral',
             keep: inputs.keep,
             services: inputs.services
           },

@@ -22,6 +22,8 @@ export function parsePsOutput(stdout: string): ContainerState[] {
 
 export interface StackAssessment {
   ready: boolean
+  /** Services whose every container is running and healthy, or (jobs) exited 0. */
+  readyServices: string[]
   failed: { service: string; reason: string }[]
   pending: { service: string; reason: string }[]
 }
@@ -38,7 +40,9 @@ export function assessStack(
 ): StackAssessment {
   const failed: StackAssessment['failed'] = []
   const pending: StackAssessment['pending'] = []
+  const readyServices: string[] = []
   for (const name of services) {
+    const before = failed.length + pending.length
     const service = plan.services.find(s => s.name === name)
     const own = containers.filter(c => c.Service === name)
     if (own.length === 0) {
@@ -70,6 +74,7 @@ export function assessStack(
         pending.push({ service: name, reason: 'healthcheck still starting' })
       }
     }
+    if (failed.length + pending.length === before) readyServices.push(name)
   }
-  return { ready: failed.length === 0 && pending.length === 0, failed, pending }
+  return { ready: failed.length === 0 && pending.length === 0, readyServices, failed, pending }
 }

@@ -2,18 +2,19 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { stringify } from 'yaml'
 import { composeBaseArgs } from '../compose/args.js'
 import { assessStack, parsePsOutput, type StackAssessment } from '../compose/ps.js'
 import type { Plan } from '../compose/plan.js'
 import type { ComposeProjectRef } from '../compose/types.js'
 import type { ImageMap } from '../build/images.js'
-import { lastLines, type Executor } from '../exec/executor.js'
+import { lastLines, type CommandResult, type Executor } from '../exec/executor.js'
 import type { Reporter } from '../report/reporter.js'
 import { downArgs, logsArgs, psArgs, upArgs } from './commands.js'
+import { smokeOverrideYaml, type PortMode } from './override.js'
 
 export interface SmokeOptions {
   waitTimeoutSeconds: number
+  ports: PortMode
   keep: boolean
   /** Services to bring up (with their dependencies); empty means all. */
   services: string[]
@@ -22,6 +23,8 @@ export interface SmokeOptions {
 export interface SmokeResult {
   project: string
   secondsToReady: number
+  /** Per service: seconds from `up` until it was healthy (or, for a job, done). */
+  serviceSeconds: Record<string, number>
 }
 
 export class SmokeFailedError extends Error {
@@ -34,34 +37,12 @@ export class SmokeFailedError extends Error {
   }
 }
 
-/**
- * The compose override that runs exactly the images that were built: nothing is rebuilt or
- * pulled. Services that run a built service's image under its compose name (a migration job
- * on the api image) are pinned to the same build.
- */
-export function imageOverride(plan: Plan, images: ImageMap): Record<string, unknown> {
-  const services: Record<string, unknown> = {}
-  for (const [service, built] of Object.entries(images)) {
-    services[service] = { image: built.ref, pull_policy: 'never' }
-  }
-  for (const service of plan.services) {
-    if (service.build || !service.image || services[service.name]) continue
-    const builder = plan.services.find(s => s.build && s.image === service.image && images[s.name])
-    if (builder)
-      services[service.name] = {
-        image: (images[builder.name] as { ref: string }).ref,
-        pull_policy: 'never'
-      }
-  }
-  return { services }
-}
-
 /** A project name of its own per run, so two smoke runs of one stack never collide. */
 export function smokeProjectName(project: string): string {
   return `${project}-smoke-${randomBytes(3).toString('hex')}`
 }
 
-const POLL_MS = 1000
+const POLL_MS = 500
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 async function assess(
@@ -111,7 +92,7 @@ export async function smokeStage(
   const project = smokeProjectName(plan.project)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-deploy-smoke-'))
   const overridePath = path.join(dir, 'images.override.yaml')
-  fs.writeFileSync(overridePath, stringify(imageOverride(plan, images)))
+  fs.writeFileSync(overridePath, smokeOverrideYaml(plan, images, options.ports))
   const smokeRef: ComposeProjectRef = {
     ...ref,
     projectName: project,
@@ -125,28 +106,42 @@ export async function smokeStage(
 
   const services = options.services.length > 0 ? options.services : plan.services.map(s => s.name)
   const started = Date.now()
-  try {
-    const up = await reporter.group(`Start ${project}`, () =>
+  const serviceSeconds: Record<string, number> = {}
+  let up: CommandResult | undefined
+  // `up --wait` runs while we watch the containers: that gives each service's time to ready,
+  // and a job that fails or a service that turns unhealthy ends the run at once.
+  const upDone = reporter
+    .group(`Start ${project}`, () =>
       executor.run([...upArgs(base, options.waitTimeoutSeconds), ...options.services], {
         cwd,
         stream: true
       })
     )
+    .then(result => {
+      up = result
+    })
+  try {
     const deadline = started + options.waitTimeoutSeconds * 1000
     for (;;) {
       const state = await assess(executor, base, cwd, plan, services)
-      if (state.ready) break
+      for (const name of state.readyServices) serviceSeconds[name] ??= (Date.now() - started) / 1000
       if (state.failed.length > 0) {
         throw await failureWithLogs(executor, base, cwd, state.failed, 'Smoke test failed')
       }
+      if (state.ready) {
+        await upDone
+        if (up?.exitCode === 0 || (await assess(executor, base, cwd, plan, services)).ready) break
+      }
       // `up --wait` also fails when a one-shot job exits 0 (docker/compose #10596), so a failed
       // `up` only counts once nothing is left starting, or when containers never started.
+      const finished = up as CommandResult | undefined
       const neverStarted = state.pending.filter(p => p.reason === 'container is created')
       if (
-        up.exitCode !== 0 &&
+        finished &&
+        finished.exitCode !== 0 &&
         (neverStarted.length > 0 || state.pending.every(p => p.reason === 'no container yet'))
       ) {
-        const reason = lastLines(up.stderr || up.stdout, 5).replace(/\n/g, ' | ')
+        const reason = lastLines(finished.stderr || finished.stdout, 5).replace(/\n/g, ' | ')
         throw await failureWithLogs(
           executor,
           base,
@@ -173,8 +168,12 @@ export async function smokeStage(
     reporter.info(
       `Stack ${project} is up: every service healthy or done in ${secondsToReady.toFixed(1)}s`
     )
-    return { project, secondsToReady }
+    return { project, secondsToReady, serviceSeconds }
   } finally {
+    await teardown()
+  }
+
+  async function teardown(): Promise<void> {
     if (options.keep) {
       reporter.info(`keep: leaving ${project} running; remove it with: ${down.join(' ')}`)
       reporter.saveState('smoke-teardown', '')
@@ -187,5 +186,7 @@ export async function smokeStage(
         fs.rmSync(dir, { recursive: true, force: true })
       }
     }
+    // `up` ends by itself once its containers are gone or its wait-timeout passes.
+    await upDone
   }
 }
