@@ -20,6 +20,10 @@ describe('parseInputs', () => {
       images: undefined,
       waitTimeoutSeconds: 180,
       keep: false,
+      probes: [],
+      testCommand: undefined,
+      ports: 'ephemeral',
+      logDir: 'stack-deploy-logs',
       build: {
         registry: undefined,
         imageNamespace: undefined,
@@ -117,7 +121,22 @@ describe('parseInputs', () => {
     [{ command: 'scan', 'exit-code': 'web=yes' }, 'exit-code', /"web=yes"/],
     [{ command: 'scan', parallel: '0' }, 'parallel', /from 1 to 16/],
     [{ command: 'scan', 'trivy-version': 'latest' }, 'trivy-version', /not a release like/],
-    [{ command: 'scan', 'trivy-db-repositories': '#none' }, 'trivy-db-repositories', /at least one/]
+    [
+      { command: 'scan', 'trivy-db-repositories': '#none' },
+      'trivy-db-repositories',
+      /at least one/
+    ],
+    [{ command: 'smoke', ports: 'random' }, 'ports', /one of ephemeral, fixed/],
+    [
+      { command: 'smoke', probes: '- http: web:8080/health\n  statuss: 200' },
+      'probes',
+      /probes\[0\].*unknown key "statuss"/
+    ],
+    [
+      { command: 'smoke', probes: '- exec: db\n  command: pg_isready -U app' },
+      'probes',
+      /probes\[0\]/
+    ]
   ])('rejects %j naming input %s', (values, input, message) => {
     let error: unknown
     try {

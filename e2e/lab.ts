@@ -151,3 +151,15 @@ export function runStep(
   fs.rmSync(dir, { recursive: true, force: true })
   return run
 }
+
+/** Compose projects whose name starts with `prefix` that still own containers, volumes or networks. */
+export function projectsLeft(prefix: string): string[] {
+  const format = '{{.Label "com.docker.compose.project"}}'
+  const filter = 'label=com.docker.compose.project'
+  const names = [
+    ...docker(['ps', '-a', '--filter', filter, '--format', format]).stdout.split('\n'),
+    ...docker(['volume', 'ls', '--filter', filter, '--format', format]).stdout.split('\n'),
+    ...docker(['network', 'ls', '--filter', filter, '--format', format]).stdout.split('\n')
+  ]
+  return [...new Set(names.map(n => n.trim()).filter(n => n.startsWith(prefix)))]
+}

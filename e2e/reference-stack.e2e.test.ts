@@ -62,7 +62,23 @@ describe('the reference stack in the lab', () => {
     }
   })
 
-  it('smoke-tests the stack and leaves nothing behind', () => {
+  it('smoke-tests the stack with probes through web → api → postgres, and leaves nothing behind', () => {
+    const probes = [
+      '- http: web:8080/health',
+      '- name: api health through nginx',
+      '  http: web:8080/api/health',
+      '  json: { path: status, equals: ok }',
+      '- name: a note through web, api and postgres',
+      '  http: web:8080/api/notes',
+      '  method: POST',
+      '  headers: { content-type: application/json }',
+      '  body: \'{"text": "smoke"}\'',
+      '  status: 201',
+      '  json: { path: text, equals: smoke }',
+      '- exec: postgres',
+      '  command: [pg_isready, -h, 127.0.0.1, -U, app, -d, app]',
+      '  contains: accepting connections'
+    ].join('\n')
     const run = runCli(
       [
         'smoke',
@@ -72,14 +88,28 @@ describe('the reference stack in the lab', () => {
         'compose.yaml',
         '--images',
         JSON.stringify(images),
+        `--probes=${probes}`,
         '--json'
       ],
       { env }
     )
     if (run.status !== 0) throw new Error(run.stderr)
-    const result = JSON.parse(run.stdout) as { smoke: { project: string; secondsToReady: number } }
+    const result = JSON.parse(run.stdout) as {
+      smoke: {
+        project: string
+        secondsToReady: number
+        serviceSeconds: Record<string, number>
+        probes: { ok: boolean }[]
+      }
+    }
     expect(result.smoke.project).toMatch(/-smoke-[0-9a-f]{6}$/)
     expect(result.smoke.secondsToReady).toBeGreaterThan(0)
+    expect(result.smoke.probes.map(p => p.ok)).toEqual([true, true, true, true])
+    // Each service's time to ready is recorded; web waits for api, which waits for migrate.
+    const t = result.smoke.serviceSeconds
+    expect(Object.keys(t).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'web'])
+    expect(t.web as number).toBeGreaterThanOrEqual(t.api as number)
+    expect(t.api as number).toBeGreaterThanOrEqual(t.migrate as number)
     expect(leftovers(result.smoke.project)).toEqual([])
   })
 

@@ -11,7 +11,8 @@ import {
   type GitContext
 } from './build/git-context.js'
 import type { ImageMap } from './build/images.js'
-import { smokeStage, type SmokeResult } from './smoke/smoke.js'
+import { smokeStage, smokeSummary, type SmokeResult } from './smoke/smoke.js'
+import { ProbeSpecError } from './smoke/probes.js'
 import {
   defaultScanDeps,
   scanStage,
@@ -138,22 +139,30 @@ export async function runEngine(
         break
       }
       case 'smoke': {
-        result.smoke = await smokeStage(
-          ref,
-          plan,
-          result.images ?? inputs.images ?? {},
-          {
-            waitTimeoutSeconds: inputs.waitTimeoutSeconds,
-            ports: 'ephemeral',
-            keep: inputs.keep,
-            services: inputs.services
-          },
-          executor,
-          reporter
-        )
-        await reporter.addSummary(
-          `### Smoke test\n\nEvery service of \`${plan.project}\` was healthy or done after ${result.smoke.secondsToReady.toFixed(1)}s.\n`
-        )
+        try {
+          result.smoke = await smokeStage(
+            ref,
+            plan,
+            result.images ?? inputs.images ?? {},
+            {
+              waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+              ports: inputs.ports,
+              keep: inputs.keep,
+              services: inputs.services,
+              probes: inputs.probes,
+              testCommand: inputs.testCommand,
+              logDir: path.resolve(ref.workingDirectory, inputs.logDir),
+              secrets: inputs.build.registryPassword ? [inputs.build.registryPassword] : []
+            },
+            executor,
+            reporter
+          )
+        } catch (error) {
+          if (error instanceof ProbeSpecError) throw new InputError('probes', error.message)
+          throw error
+        }
+        reporter.setOutput('smoke', JSON.stringify(result.smoke))
+        await reporter.addSummary(smokeSummary(result.smoke))
         break
       }
       default:

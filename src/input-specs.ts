@@ -152,6 +152,27 @@ export const INPUT_SPECS: readonly InputSpec[] = [
     default: '180'
   },
   {
+    name: 'probes',
+    description:
+      'smoke: checks to run once the stack is up (YAML list). HTTP: `- http: web:8080/health` with status, contains, json, retries, interval, timeout; inside a service: `- exec: postgres` with `command: [pg_isready]`.'
+  },
+  {
+    name: 'test-command',
+    description:
+      "smoke: your own test script, run from the runner with bash once the probes pass; the stack's URLs are in its environment (WEB_URL, WEB_8080_URL, ...)."
+  },
+  {
+    name: 'ports',
+    description:
+      'smoke: ephemeral (published ports move to random host ports on 127.0.0.1, so runs never collide) or fixed (as the compose files say).',
+    default: 'ephemeral'
+  },
+  {
+    name: 'log-dir',
+    description: 'smoke: folder for the log bundle written when the smoke test fails.',
+    default: 'stack-deploy-logs'
+  },
+  {
     name: 'keep',
     description: 'smoke: leave the stack running after the smoke test, for debugging.',
     default: 'false'
@@ -168,6 +189,16 @@ export const OUTPUT_SPECS: readonly OutputSpec[] = [
     name: 'plan',
     description:
       'The compose plan as JSON: every service with its kind (build, image or job), build settings, healthcheck, ports, volumes and networks.'
+  },
+  {
+    name: 'smoke',
+    description:
+      'smoke: JSON with the project name, seconds until every service was ready, per-service times and the probe results.'
+  },
+  {
+    name: 'log-bundle',
+    description:
+      'smoke: path of the .tar.gz of states, health logs and logs of the failing services (set when the smoke test fails).'
   },
   {
     name: 'scan',

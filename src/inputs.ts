@@ -2,6 +2,8 @@ import { parseImageMap, type ImageMap } from './build/images.js'
 import type { CacheChoice, CacheMode, CacheWritePolicy } from './build/cache.js'
 import { parseTagTemplates, TagTemplateError } from './build/tags.js'
 import { parseSeverities } from './scan/report.js'
+import { parseProbes, ProbeSpecError, type Probe } from './smoke/probes.js'
+import type { PortMode } from './smoke/override.js'
 
 /**
  * The one typed inputs module. Its keys are the inputs of action.yml (a unit test checks that
@@ -28,6 +30,10 @@ export interface Inputs {
   images: ImageMap | undefined
   waitTimeoutSeconds: number
   keep: boolean
+  probes: Probe[]
+  testCommand: string | undefined
+  ports: PortMode
+  logDir: string
   build: BuildInputs
   scan: ScanInputs
 }
@@ -252,6 +258,15 @@ function parseScanInputs(get: InputGetter): ScanInputs {
   }
 }
 
+function parseProbesInput(text: string): Probe[] {
+  try {
+    return parseProbes(text)
+  } catch (error) {
+    if (error instanceof ProbeSpecError) throw new InputError('probes', error.message)
+    throw error
+  }
+}
+
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
 export function parseInputs(get: InputGetter): Inputs {
@@ -295,6 +310,10 @@ export function parseInputs(get: InputGetter): Inputs {
     images: parseImagesInput(raw(get, 'images')),
     waitTimeoutSeconds: parsePositiveInteger('wait-timeout', raw(get, 'wait-timeout')),
     keep: parseBoolean('keep', raw(get, 'keep')),
+    probes: parseProbesInput(get('probes')),
+    testCommand: raw(get, 'test-command') || undefined,
+    ports: parseChoice('ports', raw(get, 'ports'), ['ephemeral', 'fixed'] as const),
+    logDir: raw(get, 'log-dir'),
     build: parseBuildInputs(get, command),
     scan: parseScanInputs(get)
   }

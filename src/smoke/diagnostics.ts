@@ -496,19 +496,21 @@ function serviceBlock(diag: ServiceDiagnostics, maxBytes: number): string {
     if (diag.containers.length > 0) body += `No log output.\n`
     return summary + body + end
   }
-  const logsHead = `Last ${diag.logLines} log lines:\n\n`
+  const total = diag.logs.split('\n').length
+  const logsHead = `Last ${total} log line${total === 1 ? '' : 's'}:\n\n`
   // The fence and the note about cut lines cost bytes too: keep 200 for them.
   const room = maxBytes - bytes(summary + body + logsHead + end) - 200
   const tail = tailBytes(diag.logs, Math.max(room, 256))
   const note =
     tail.dropped > 0
-      ? `(${tail.dropped} earlier lines left out to keep the job summary small: all ${diag.logLines} are in the log bundle)\n\n`
+      ? `(${tail.dropped} earlier lines left out to keep the job summary small: all ${total} are in the log bundle)\n\n`
       : ''
   return `${summary}${body}${logsHead}${note}${fenced(tail.text)}\n${end}`
 }
 
 /**
- * The job summary section: one collapsed `<details>` block per failing service with the state
+ * For the job summary (no heading: the caller adds its own): one collapsed `<details>` block per
+ * failing service with the state
  * of its containers, its health log and its last log lines. Each block stays under
  * maxBlockBytes (logs are cut from the top, and it says so).
  */
@@ -521,9 +523,7 @@ export function renderDiagnosticsMarkdown(
     options.maxBlockBytes ?? MAX_BLOCK_BYTES,
     Math.floor((options.maxTotalBytes ?? MAX_TOTAL_BYTES) / diagnostics.length)
   )
-  const count = diagnostics.length
-  const head = `### Smoke test: ${count} failing service${count === 1 ? '' : 's'}\n\n`
-  return head + diagnostics.map(diag => serviceBlock(diag, perBlock)).join('')
+  return diagnostics.map(diag => serviceBlock(diag, perBlock)).join('')
 }
 
 // --- annotations and the error ------------------------------------------------------------
@@ -549,7 +549,7 @@ export function annotationFor(diag: ServiceDiagnostics): { title: string; messag
   const container = worst(diag.containers)
   if (container) {
     const more = diag.containers.length > 1 ? ` (1 of ${diag.containers.length} containers)` : ''
-    parts.push(`${container.name}${more}: ${stateLine(container)}.`)
+    parts.push(`${container.name || container.id.slice(0, 12)}${more}: ${stateLine(container)}.`)
     if (container.state.error)
       parts.push(`Docker error: ${cut(oneLine(container.state.error), 300)}.`)
     const check = container.health?.log[container.health.log.length - 1]

@@ -1,3 +1,12 @@
+/**
+ * The smoke stage: the whole stack up inside the runner under a project name of its own, with
+ * exactly the images that were built and ephemeral ports, waited on (one-shot jobs must exit 0),
+ * probed, explained when it fails, and always torn down.
+ *
+ *   override (image pins, ports) → up --wait, watched → probes → test command → report
+ *   on failure: state, health log and logs per failing service → summary, annotations, bundle
+ *   always: down --volumes --remove-orphans (also from the post step if the job is cancelled)
+ */
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -9,8 +18,25 @@ import type { ComposeProjectRef } from '../compose/types.js'
 import type { ImageMap } from '../build/images.js'
 import { lastLines, type CommandResult, type Executor } from '../exec/executor.js'
 import type { Reporter } from '../report/reporter.js'
-import { downArgs, logsArgs, psArgs, upArgs } from './commands.js'
+import { downArgs, psArgs, upArgs } from './commands.js'
+import {
+  annotationFor,
+  collectDiagnostics,
+  renderDiagnosticsMarkdown,
+  smokeFailureMessage,
+  writeLogBundle,
+  type Failure
+} from './diagnostics.js'
 import { smokeOverrideYaml, type PortMode } from './override.js'
+import { resolvePublishedPorts, runProbes } from './probe-runner.js'
+import {
+  renderProbeTable,
+  stackUrls,
+  testCommandArgs,
+  validateProbeTargets,
+  type Probe,
+  type ProbeResult
+} from './probes.js'
 
 export interface SmokeOptions {
   waitTimeoutSeconds: number
@@ -18,6 +44,12 @@ export interface SmokeOptions {
   keep: boolean
   /** Services to bring up (with their dependencies); empty means all. */
   services: string[]
+  probes: Probe[]
+  testCommand: string | undefined
+  /** Absolute folder for the log bundle. */
+  logDir: string
+  /** Values to blank in collected logs and inspect output. */
+  secrets: string[]
 }
 
 export interface SmokeResult {
@@ -25,11 +57,14 @@ export interface SmokeResult {
   secondsToReady: number
   /** Per service: seconds from `up` until it was healthy (or, for a job, done). */
   serviceSeconds: Record<string, number>
+  probes: ProbeResult[]
+  totalSeconds: number
 }
 
 export class SmokeFailedError extends Error {
   constructor(
-    readonly failures: { service: string; reason: string; logs: string }[],
+    readonly failures: Failure[],
+    readonly logBundle: string | undefined,
     message: string
   ) {
     super(message)
@@ -58,28 +93,54 @@ async function assess(
   return assessStack(plan, containers, [...names])
 }
 
-async function failureWithLogs(
-  executor: Executor,
-  base: string[],
-  cwd: string,
-  failures: { service: string; reason: string }[],
-  headline: string
-): Promise<SmokeFailedError> {
-  const detailed = []
-  for (const failure of failures) {
-    const logs = await executor.run(logsArgs(base, failure.service, 30), { cwd })
-    detailed.push({ ...failure, logs: lastLines(logs.stdout + logs.stderr, 30) })
-  }
-  const lines = detailed.map(f => `service "${f.service}": ${f.reason}`)
-  const logText = detailed
-    .map(f => `--- last log lines of ${f.service} ---\n${f.logs || '(no output)'}`)
-    .join('\n')
-  return new SmokeFailedError(detailed, `${headline}: ${lines.join('; ')}\n${logText}`)
+/**
+ * Which services a failed `up` is about: compose names the container (`<project>-<service>-1`)
+ * in the daemon's error, e.g. a published port that is already taken. Falls back to every
+ * service that did not start.
+ */
+export function startFailures(
+  output: string,
+  project: string,
+  stuck: { service: string; reason: string }[]
+): Failure[] {
+  const lines = output
+    .split('\n')
+    .map(line => line.trim())
+    .filter(Boolean)
+  const error =
+    [...lines].reverse().find(line => /error/i.test(line)) ?? lines[lines.length - 1] ?? 'no output'
+  // The endpoint's 64-hex id says nothing to a user.
+  const reason = error.replace(/\s*\([0-9a-f]{64}\)/g, '')
+  const named = stuck.filter(p => error.includes(`${project}-${p.service}-`))
+  return (named.length > 0 ? named : stuck).map(p => ({
+    service: p.service,
+    reason: `${p.reason}: ${reason}`
+  }))
+}
+
+/** The report of a run that got through: per-service times and the probe table. */
+export function smokeSummary(result: SmokeResult): string {
+  const rows = Object.entries(result.serviceSeconds)
+    .sort((a, b) => a[1] - b[1])
+    .map(([service, seconds]) => `| ${service} | ${seconds.toFixed(1)}s |`)
+  const probes = renderProbeTable(result.probes)
+  return [
+    '### Smoke test',
+    '',
+    `Every service healthy or done after **${result.secondsToReady.toFixed(1)}s**; total ${result.totalSeconds.toFixed(1)}s (project \`${result.project}\`).`,
+    '',
+    '| Service | Ready after |',
+    '|---|---|',
+    ...rows,
+    '',
+    ...(probes ? [probes, ''] : [])
+  ].join('\n')
 }
 
 /**
  * Brings the whole stack up under a unique project name with `up --wait`, checks that every
- * service is healthy and every one-shot job exited 0, and always tears it down again.
+ * service is healthy and every one-shot job exited 0, runs the probes and the test command, and
+ * always tears the stack down again.
  */
 export async function smokeStage(
   ref: ComposeProjectRef,
@@ -89,9 +150,17 @@ export async function smokeStage(
   executor: Executor,
   reporter: Reporter
 ): Promise<SmokeResult> {
+  const started = Date.now()
+  const services = options.services.length > 0 ? options.services : plan.services.map(s => s.name)
+  // Probes are checked against the stack before anything starts.
+  validateProbeTargets(
+    options.probes,
+    plan.services.filter(s => services.includes(s.name) || options.services.length === 0)
+  )
+
   const project = smokeProjectName(plan.project)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-deploy-smoke-'))
-  const overridePath = path.join(dir, 'images.override.yaml')
+  const overridePath = path.join(dir, 'smoke.override.yaml')
   fs.writeFileSync(overridePath, smokeOverrideYaml(plan, images, options.ports))
   const smokeRef: ComposeProjectRef = {
     ...ref,
@@ -104,8 +173,6 @@ export async function smokeStage(
   // Saved before anything starts, so that the post step can tear down a cancelled run.
   reporter.saveState('smoke-teardown', JSON.stringify({ cwd, argv: down, dir }))
 
-  const services = options.services.length > 0 ? options.services : plan.services.map(s => s.name)
-  const started = Date.now()
   const serviceSeconds: Record<string, number> = {}
   let up: CommandResult | undefined
   // `up --wait` runs while we watch the containers: that gives each service's time to ready,
@@ -120,14 +187,47 @@ export async function smokeStage(
     .then(result => {
       up = result
     })
+
+  const fail = async (
+    failures: Failure[],
+    headline: string,
+    extra: Record<string, string> = {}
+  ): Promise<never> => {
+    const diagnostics = await collectDiagnostics(failures, base, {
+      executor,
+      cwd,
+      secrets: options.secrets
+    })
+    await reporter.addSummary(
+      `### Smoke test failed\n\n${renderDiagnosticsMarkdown(diagnostics)}\n`
+    )
+    for (const diag of diagnostics) {
+      const annotation = annotationFor(diag)
+      reporter.error(annotation.message, { title: annotation.title })
+    }
+    let bundle: string | undefined
+    try {
+      fs.mkdirSync(options.logDir, { recursive: true })
+      const ps = await executor.run(psArgs(base), { cwd })
+      const files = { 'compose-ps.json': ps.stdout, ...extra }
+      bundle = await writeLogBundle(
+        diagnostics,
+        { dir: options.logDir, project, extra: files },
+        executor
+      )
+      reporter.setOutput('log-bundle', bundle)
+    } catch (error) {
+      reporter.warning(`Could not write the log bundle: ${(error as Error).message}`)
+    }
+    throw new SmokeFailedError(failures, bundle, smokeFailureMessage(failures, headline))
+  }
+
   try {
     const deadline = started + options.waitTimeoutSeconds * 1000
     for (;;) {
       const state = await assess(executor, base, cwd, plan, services)
       for (const name of state.readyServices) serviceSeconds[name] ??= (Date.now() - started) / 1000
-      if (state.failed.length > 0) {
-        throw await failureWithLogs(executor, base, cwd, state.failed, 'Smoke test failed')
-      }
+      if (state.failed.length > 0) await fail(state.failed, 'Smoke test failed')
       if (state.ready) {
         await upDone
         if (up?.exitCode === 0 || (await assess(executor, base, cwd, plan, services)).ready) break
@@ -141,23 +241,15 @@ export async function smokeStage(
         finished.exitCode !== 0 &&
         (neverStarted.length > 0 || state.pending.every(p => p.reason === 'no container yet'))
       ) {
-        const reason = lastLines(finished.stderr || finished.stdout, 5).replace(/\n/g, ' | ')
-        throw await failureWithLogs(
-          executor,
-          base,
-          cwd,
-          (neverStarted.length > 0 ? neverStarted : state.pending).map(p => ({
-            ...p,
-            reason: `${p.reason}; compose: ${reason}`
-          })),
-          'Smoke test failed: the stack did not start'
+        const failures = startFailures(
+          finished.stderr || finished.stdout,
+          project,
+          neverStarted.length > 0 ? neverStarted : state.pending
         )
+        await fail(failures, 'Smoke test failed: the stack did not start')
       }
       if (Date.now() > deadline) {
-        throw await failureWithLogs(
-          executor,
-          base,
-          cwd,
+        await fail(
           state.pending,
           `Smoke test timed out after ${options.waitTimeoutSeconds}s (wait-timeout)`
         )
@@ -168,7 +260,62 @@ export async function smokeStage(
     reporter.info(
       `Stack ${project} is up: every service healthy or done in ${secondsToReady.toFixed(1)}s`
     )
-    return { project, secondsToReady, serviceSeconds }
+
+    const probeServices = plan.services.filter(s => services.includes(s.name))
+    const needPorts =
+      options.probes.some(p => p.kind === 'http') || options.testCommand !== undefined
+    const ports = needPorts
+      ? await resolvePublishedPorts(
+          probeServices,
+          { base, cwd },
+          { executor, log: line => reporter.info(line) }
+        )
+      : []
+    const probes = await runProbes(
+      options.probes,
+      { base, cwd, ports },
+      { executor, log: line => reporter.info(line) }
+    )
+    for (const result of probes)
+      reporter.info(`probe ${result.name}: ${result.ok ? 'ok' : `FAILED: ${result.detail}`}`)
+    const failedProbes = probes.filter(result => !result.ok)
+    if (failedProbes.length > 0) {
+      await reporter.addSummary(`### Smoke probes\n\n${renderProbeTable(probes)}\n`)
+      await fail(
+        failedProbes.map(result => ({
+          service: result.target.split(':')[0] as string,
+          reason: `probe ${result.name} failed: ${result.detail}`
+        })),
+        'Smoke test failed',
+        { 'probes.json': JSON.stringify(probes, null, 2) }
+      )
+    }
+
+    if (options.testCommand !== undefined) {
+      const urls = stackUrls(probeServices, ports)
+      reporter.info(`Running the test command with ${Object.keys(urls).join(', ') || 'no URLs'}`)
+      const test = await reporter.group('Test command', () =>
+        executor.run(testCommandArgs(options.testCommand as string), {
+          cwd,
+          env: urls,
+          stream: true
+        })
+      )
+      if (test.exitCode !== 0) {
+        throw new SmokeFailedError(
+          [],
+          undefined,
+          `Smoke test failed: the test command exited with code ${test.exitCode}: ${lastLines(test.stderr || test.stdout, 1)}`
+        )
+      }
+    }
+    return {
+      project,
+      secondsToReady,
+      serviceSeconds,
+      probes,
+      totalSeconds: (Date.now() - started) / 1000
+    }
   } finally {
     await teardown()
   }
