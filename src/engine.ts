@@ -13,14 +13,7 @@ import {
 import type { ImageMap } from './build/images.js'
 import { smokeStage, smokeSummary, type SmokeResult } from './smoke/smoke.js'
 import { ProbeSpecError } from './smoke/probes.js'
-import {
-  defaultScanDeps,
-  scanStage,
-  ScanOptionError,
-  targetsFromImages,
-  targetsFromRefs,
-  type ScanResult
-} from './scan/scan.js'
+import type { ScanResult } from './scan/scan.js'
 import type { Executor } from './exec/executor.js'
 import type { Reporter } from './report/reporter.js'
 import { renderPlanMarkdown, renderPlanText } from './report/plan-table.js'
@@ -109,6 +102,10 @@ export async function runEngine(
         break
       }
       case 'scan': {
+        // Loaded on demand: the scan stage brings @actions/cache and its storage SDK, which
+        // would add a few hundred milliseconds to the start of every other command.
+        const { defaultScanDeps, scanStage, ScanOptionError, targetsFromImages, targetsFromRefs } =
+          await import('./scan/scan.js')
         const images = result.images ?? inputs.images
         const targets =
           images !== undefined

@@ -151,15 +151,6 @@ export async function buildStage(
   }
   const { inputs } = request
 
-  const inspect = await executor.run(builderDriverArgs(inputs.builder))
-  if (inspect.exitCode !== 0) {
-    throw new InputError(
-      inputs.builder ? 'builder' : 'command',
-      `docker buildx cannot find ${inputs.builder ? `builder "${inputs.builder}"` : 'a builder'}: ${lastLines(inspect.stderr, 2)}`
-    )
-  }
-  const driver = parseBuilderDriver(inspect.stdout) ?? 'docker'
-
   if (inputs.cache === 'gha' && !githubCacheAvailable(request.env)) {
     throw new InputError(
       'cache',
@@ -167,6 +158,24 @@ export async function buildStage(
     )
   }
   const backend = resolveCacheBackend(inputs.cache, request.env, inputs.registry !== undefined)
+  // The builder's driver only matters for the cache (and a named builder must exist), so
+  // `buildx inspect` is skipped otherwise, and runs alongside the registry login.
+  const needDriver = backend !== 'none' || inputs.builder !== undefined
+  const [inspect, loggedIn] = await Promise.all([
+    needDriver ? executor.run(builderDriverArgs(inputs.builder)) : undefined,
+    login(request, executor)
+  ])
+  const logout = async (): Promise<void> => {
+    if (loggedIn) await executor.run(logoutArgs(loggedIn))
+  }
+  if (inspect && inspect.exitCode !== 0) {
+    await logout()
+    throw new InputError(
+      inputs.builder ? 'builder' : 'command',
+      `docker buildx cannot find ${inputs.builder ? `builder "${inputs.builder}"` : 'a builder'}: ${lastLines(inspect.stderr, 2)}`
+    )
+  }
+  const driver = (inspect && parseBuilderDriver(inspect.stdout)) ?? 'docker'
   const write = cacheWriteAllowed(inputs.cacheWrite, request.git)
   let droppedReason: string | undefined
   for (const { target, repository } of planned) {
@@ -187,10 +196,9 @@ export async function buildStage(
     )
   }
   reporter.info(
-    `Cache: ${backend}${backend !== 'none' ? ` (mode ${inputs.cacheMode}, ${write ? 'read and write' : 'read only'})` : ''}; builder driver: ${driver}`
+    `Cache: ${backend}${backend !== 'none' ? ` (mode ${inputs.cacheMode}, ${write ? 'read and write' : 'read only'}; builder driver ${driver})` : ''}`
   )
 
-  const loggedIn = await login(request, executor)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-deploy-build-'))
   try {
     const files = request.ref.files.map(file => path.resolve(request.ref.workingDirectory, file))
@@ -273,7 +281,7 @@ export async function buildStage(
     return { images, reports }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
-    if (loggedIn) await executor.run(logoutArgs(loggedIn))
+    await logout()
   }
 }
 
