@@ -345,6 +345,31 @@ describe('rawjson progress', () => {
     expect(tracker.summary('api')).toEqual({ steps: 3, cached: 1, seconds: 4 })
   })
 
+  it('blames the failing step, not the sibling steps BuildKit cancelled because of it', () => {
+    const tracker = new ProgressTracker(['fine', 'broken'])
+    tracker.push(
+      [
+        {
+          digest: 'f',
+          name: '[fine 2/2] RUN echo fine',
+          started: '2026-01-01T00:00:00Z',
+          completed: '2026-01-01T00:00:01Z',
+          error: 'exit code: 1: context canceled: context canceled'
+        },
+        {
+          digest: 'b',
+          name: '[broken 2/2] RUN make',
+          started: '2026-01-01T00:00:00Z',
+          completed: '2026-01-01T00:00:01Z',
+          error: 'process "/bin/sh -c make" did not complete successfully: exit code: 3'
+        }
+      ]
+        .map(vertex => JSON.stringify({ vertexes: [vertex] }))
+        .join('\n')
+    )
+    expect(tracker.failure(['fine', 'broken'])?.service).toBe('broken')
+  })
+
   it('splits concatenated JSON fed in arbitrary chunks', () => {
     const splitter = new JsonStreamSplitter()
     const values = [...stream].flatMap(char => splitter.push(char))

@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net'
 import * as path from 'node:path'
-import { ROOT, docker, leftovers, referenceStackEnv, runCli } from './lab.js'
+import { ROOT, docker, leftovers, projectsLeft, referenceStackEnv, runCli } from './lab.js'
 
 const composeDir = path.join(ROOT, 'compose')
 
@@ -47,6 +47,15 @@ describe('the reference stack in the lab', () => {
   beforeAll(async () => {
     webPort = await freePort()
     env = referenceStackEnv({ WEB_PORT: String(webPort) })
+  })
+
+  it('with no command, in a folder with compose.yaml, plans, builds and smoke-tests the stack', () => {
+    const run = runCli([], { cwd: composeDir, env })
+    if (run.status !== 0) throw new Error(run.stderr)
+    expect(run.stderr).toMatch(/^Project stack-deploy-example/m)
+    expect(run.stderr).toMatch(/^==> Build api, web$/m)
+    expect(run.stderr).toMatch(/^Stack stack-deploy-example-smoke-[0-9a-f]{6} is up/m)
+    expect(projectsLeft('stack-deploy-example-smoke-')).toEqual([])
   })
 
   it('builds api and web with one bake run', () => {

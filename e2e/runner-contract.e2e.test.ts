@@ -4,8 +4,19 @@
  * from GITHUB_STEP_SUMMARY, and state carried from main to post through GITHUB_STATE/STATE_*.
  */
 import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
-import { NODE24, ROOT, docker, labEnv, leftovers, referenceStackEnv, runStep } from './lab.js'
+import {
+  NODE24,
+  ROOT,
+  docker,
+  labEnv,
+  leftovers,
+  projectsLeft,
+  referenceStackEnv,
+  runStep
+} from './lab.js'
 
 const fixtures = path.join(ROOT, '__tests__', 'fixtures')
 
@@ -60,6 +71,37 @@ describe('the action under the runner contract', () => {
     expect(run.summary).toMatch(
       /\| api \| `sha-[0-9a-f]{7}`.* \| not pushed \| \d+\.\ds \| \d+% \(\d+\/\d+\) \|/
     )
+  })
+
+  it('smoke failure: summary blocks, one annotation per service and the log-bundle output', () => {
+    const lab = labEnv()
+    const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-smoke-logs-'))
+    const run = runStep(
+      {
+        command: 'smoke',
+        'working-directory': path.join(fixtures, 'smoke-faults'),
+        'compose-files': 'base.yaml\ncrash.yaml',
+        'log-dir': logDir,
+        'wait-timeout': '60'
+      },
+      {},
+      { IMAGE: lab.LAB_DEBIAN_IMAGE as string, NGINX_IMAGE: lab.NGINX_IMAGE as string }
+    )
+    expect(run.status).toBe(1)
+    expect(run.stdout).toMatch(
+      /::error::Smoke test failed: service "app": container exited with code 2/
+    )
+    // The runner escapes ":" in annotation properties as %3A.
+    expect(run.stdout).toMatch(/::error title=Smoke test%3A app::.*fatal: config file/)
+    expect(run.summary).toContain('### Smoke test failed')
+    expect(run.summary).toMatch(/<details><summary>.*app.*<\/summary>/)
+    expect(run.summary).toContain('fatal: config file /etc/app.conf not found')
+    const bundle = run.outputs['log-bundle'] as string
+    expect(bundle.startsWith(logDir)).toBe(true)
+    expect(fs.existsSync(bundle)).toBe(true)
+    // The post step has nothing left to clean: main tore the stack down itself.
+    expect(run.state['smoke-teardown']).toBe('')
+    expect(projectsLeft('faults-crash-smoke-')).toEqual([])
   })
 
   it('fails the step with an ::error:: naming the input', () => {

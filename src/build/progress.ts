@@ -155,15 +155,20 @@ export class ProgressTracker {
     }
   }
 
-  /** The first failed step of a service, or of any service when none is named. */
+  /**
+   * The step that made the build fail. When one target fails, BuildKit cancels the steps that
+   * were running in the others ("context canceled"); those are consequences, not the cause.
+   */
   failure(services: string[]): StepRecord | undefined {
     const failed = [...this.steps.values()].filter(step => step.error !== undefined)
+    const cause = failed.filter(step => !/context canceled/.test(step.error ?? ''))
+    const candidates = cause.length > 0 ? cause : failed
     return (
-      failed.find(
+      candidates.find(
         step => step.service && services.includes(step.service) && isInstructionStep(step.name)
       ) ??
-      failed.find(step => step.service && services.includes(step.service)) ??
-      failed[0]
+      candidates.find(step => step.service && services.includes(step.service)) ??
+      candidates[0]
     )
   }
 }

@@ -16,7 +16,13 @@ export class ActionReporter implements Reporter {
     core.setOutput(name, value)
   }
   async addSummary(markdown: string): Promise<void> {
-    await core.summary.addRaw(markdown, true).write()
+    // A summary that cannot be written (no GITHUB_STEP_SUMMARY, e.g. on an old or self-made
+    // runner) must never hide the error that is being reported.
+    try {
+      await core.summary.addRaw(markdown, true).write()
+    } catch (error) {
+      core.warning(`Could not write the job summary: ${(error as Error).message}`)
+    }
   }
   saveState(name: string, value: string): void {
     core.saveState(name, value)
