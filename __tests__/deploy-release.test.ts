@@ -1,0 +1,141 @@
+import {
+  buildEnvFile,
+  buildManifest,
+  isReleaseId,
+  previousRelease,
+  releaseId,
+  releaseLayout,
+  releasesToPrune,
+  unpinnedImages
+} from '../src/deploy/release.js'
+import { decideOnHeldLock, parseLockOwner } from '../src/deploy/lock.js'
+
+const DIGEST = `sha256:${'c'.repeat(64)}`
+
+describe('release ids and layout', () => {
+  it('makes sortable ids that name the commit', () => {
+    const id = releaseId(new Date('2026-11-21T22:01:30.123Z'), 'ABCDEF0123456789')
+    expect(id).toBe('20261121T220130Z-abcdef0')
+    expect(isReleaseId(id)).toBe(true)
+    expect(releaseId(new Date('2026-01-02T03:04:05Z'), '')).toBe('20260102T030405Z-nogit')
+    expect(isReleaseId('../../etc')).toBe(false)
+  })
+
+  it('lays a release out under <deploy-path>/<project>', () => {
+    expect(releaseLayout('/srv/stack-deploy', 'shop', '20261121T220130Z-abcdef0')).toEqual({
+      root: '/srv/stack-deploy/shop',
+      releases: '/srv/stack-deploy/shop/releases',
+      release: '/srv/stack-deploy/shop/releases/20261121T220130Z-abcdef0',
+      current: '/srv/stack-deploy/shop/current',
+      backups: '/srv/stack-deploy/shop/backups',
+      auditLog: '/srv/stack-deploy/shop/audit.log',
+      lockDir: '/srv/stack-deploy/shop/.lock'
+    })
+  })
+
+  const ids = [
+    '20260101T000000Z-a',
+    '20260102T000000Z-b',
+    '20260103T000000Z-c',
+    '20260104T000000Z-d',
+    'junk'
+  ]
+  it.each([
+    [2, [], ['20260101T000000Z-a', '20260102T000000Z-b']],
+    [2, ['20260101T000000Z-a'], ['20260102T000000Z-b']],
+    [10, [], []],
+    [0, ['20260104T000000Z-d'], ['20260101T000000Z-a', '20260102T000000Z-b', '20260103T000000Z-c']]
+  ])('keeping %i (protecting %j) prunes %j', (keep, protect, pruned) => {
+    expect(releasesToPrune(ids, keep, protect)).toEqual(pruned)
+  })
+
+  it('finds the previous release for a rollback', () => {
+    expect(previousRelease(ids, '20260103T000000Z-c')).toBe('20260102T000000Z-b')
+    expect(previousRelease(ids, '20260101T000000Z-a')).toBeUndefined()
+    expect(previousRelease(ids, 'unknown')).toBeUndefined()
+  })
+})
+
+describe('manifest', () => {
+  it('records image@digest per service and no secrets', () => {
+    const manifest = buildManifest({
+      release: 'r',
+      project: 'shop',
+      images: { api: { image: 'r/api', tags: ['1'], digest: DIGEST, ref: `r/api@${DIGEST}` } },
+      sha: 'abc',
+      actor: 'octocat',
+      createdAt: '2026-11-21T22:00:00Z',
+      runUrl: 'https://github.com/acme/shop/actions/runs/1',
+      composeFiles: ['compose.yaml']
+    })
+    expect(manifest.images).toEqual({ api: `r/api@${DIGEST}` })
+  })
+
+  it('refuses images that were not pushed by digest', () => {
+    expect(
+      unpinnedImages({
+        api: { image: 'r/api', tags: ['1'], digest: DIGEST, ref: `r/api@${DIGEST}` },
+        web: { image: 'r/web', tags: ['1'], digest: '', ref: 'r/web:1' }
+      })
+    ).toEqual(['web'])
+  })
+})
+
+describe('env file', () => {
+  it('merges sources, later ones winning, and quotes values for compose', () => {
+    const { text, values } = buildEnvFile([
+      '# app settings\nLOG_LEVEL=info\nexport APP_URL="https://shop.example"\n',
+      "POSTGRES_PASSWORD=p@ss w$rd#1\nLOG_LEVEL=debug\nQUOTE=it's\nBACKSLASH=a\\\\b"
+    ])
+    expect(values).toEqual({
+      LOG_LEVEL: 'debug',
+      APP_URL: 'https://shop.example',
+      POSTGRES_PASSWORD: 'p@ss w$rd#1',
+      QUOTE: "it's",
+      BACKSLASH: 'a\\\\b'
+    })
+    expect(text).toBe(
+      "LOG_LEVEL='debug'\nAPP_URL='https://shop.example'\nPOSTGRES_PASSWORD='p@ss w$rd#1'\nQUOTE='it\\'s'\nBACKSLASH='a\\\\b'\n"
+    )
+  })
+
+  it.each([
+    ['no equals sign', 'JUSTAKEY', /line 1 is not KEY=value/],
+    ['a bad key', 'BAD-KEY=1', /line 1 is not KEY=value \(key "BAD-KEY"\)/],
+    ['a trailing backslash', 'A=ok\nB=ends\\', /value of B has a backslash/],
+    ['a backslash before a quote', "C=a\\'b", /value of C has a backslash/]
+  ])('rejects %s', (_name, source, message) => {
+    expect(() => buildEnvFile([source])).toThrow(message)
+  })
+})
+
+describe('deploy lock', () => {
+  const owner = {
+    token: 't1',
+    owner: 'octocat (deploy #12)',
+    runUrl: 'https://github.com/acme/shop/actions/runs/12',
+    acquiredAt: '2026-11-21T22:00:00.000Z',
+    ttlSeconds: 900
+  }
+  it('reads an owner record and refuses garbage', () => {
+    expect(parseLockOwner(JSON.stringify(owner))).toEqual(owner)
+    expect(parseLockOwner('{')).toBeUndefined()
+    expect(parseLockOwner('{"owner": "x"}')).toBeUndefined()
+  })
+  it.each([
+    ['a fresh lock', owner, '2026-11-21T22:05:00Z', 0, 'wait'],
+    ['a lock past its TTL', owner, '2026-11-21T22:20:00Z', 0, 'take-over'],
+    ['no owner record yet', undefined, '2026-11-21T22:20:00Z', 5, 'wait'],
+    ['no owner record, old directory', undefined, '2026-11-21T22:20:00Z', 3600, 'take-over']
+  ])('%s', (_name, record, now, age, action) => {
+    expect(decideOnHeldLock(record, new Date(now), age, 900).action).toBe(action)
+  })
+  it('names the holder', () => {
+    const decision = decideOnHeldLock(owner, new Date('2026-11-21T22:05:00Z'), 0, 900)
+    expect(decision).toEqual({
+      action: 'wait',
+      holder:
+        'octocat (deploy #12) since 2026-11-21T22:00:00.000Z (https://github.com/acme/shop/actions/runs/12)'
+    })
+  })
+})

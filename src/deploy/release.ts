@@ -1,0 +1,141 @@
+/**
+ * The release on a deploy host, as data. Everything lives under `<deploy-path>/<project>/`:
+ *
+ *   releases/<release-id>/   compose files, .env (mode 0600), images.override.yaml, manifest.json
+ *   current -> releases/<release-id>    the live release (a symlink, switched atomically)
+ *   backups/                 <release-id>-<service>.sql.gz database dumps
+ *   audit.log                one JSON line per deploy and rollback
+ *   .lock/                   the deploy lock (mkdir is atomic), owner.json inside
+ */
+import * as path from 'node:path'
+import type { ImageMap } from '../build/images.js'
+
+export interface ReleaseLayout {
+  root: string
+  releases: string
+  release: string
+  current: string
+  backups: string
+  auditLog: string
+  lockDir: string
+}
+
+const RELEASE_ID = /^\d{8}T\d{6}Z-[0-9a-z]{1,12}$/
+
+/** `20261121T220130Z-1a2b3c4`: sortable by time, and says which commit it is. */
+export function releaseId(now: Date, sha: string): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')
+  const short = (sha.slice(0, 7) || 'nogit').toLowerCase()
+  return `${stamp}-${short}`
+}
+
+export function isReleaseId(value: string): boolean {
+  return RELEASE_ID.test(value)
+}
+
+export function releaseLayout(deployPath: string, project: string, id: string): ReleaseLayout {
+  const root = path.posix.join(deployPath, project)
+  return {
+    root,
+    releases: path.posix.join(root, 'releases'),
+    release: path.posix.join(root, 'releases', id),
+    current: path.posix.join(root, 'current'),
+    backups: path.posix.join(root, 'backups'),
+    auditLog: path.posix.join(root, 'audit.log'),
+    lockDir: path.posix.join(root, '.lock')
+  }
+}
+
+export interface Manifest {
+  release: string
+  project: string
+  /** service -> image@digest: what this release runs. */
+  images: Record<string, string>
+  sha: string
+  actor: string
+  createdAt: string
+  runUrl: string | undefined
+  composeFiles: string[]
+  backup?: { service: string; file: string; bytes: number }
+}
+
+/** The manifest never holds secrets: image refs, git and run facts only. */
+export function buildManifest(fields: Omit<Manifest, 'images'> & { images: ImageMap }): Manifest {
+  const images: Record<string, string> = {}
+  for (const [service, built] of Object.entries(fields.images)) images[service] = built.ref
+  return { ...fields, images }
+}
+
+/**
+ * Deploys run by digest: a release refuses images that were not pushed (a ref without
+ * @sha256), because a tag can move between staging and production.
+ */
+export function unpinnedImages(images: ImageMap): string[] {
+  return Object.entries(images)
+    .filter(([, built]) => !/@sha256:[0-9a-f]{64}$/.test(built.ref))
+    .map(([service]) => service)
+}
+
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+export class EnvFileError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'EnvFileError'
+  }
+}
+
+/**
+ * The release's .env from the `env-file` input (KEY=value lines) and secrets (KEY=value lines,
+ * each value masked by the caller). Later entries win. Values are written in compose's env-file
+ * syntax with single quotes, so `$`, `#`, spaces and backslashes reach the container as written
+ * (checked against compose 2.26: inside single quotes only \' is an escape).
+ */
+export function buildEnvFile(sources: string[]): { text: string; values: Record<string, string> } {
+  const values: Record<string, string> = {}
+  for (const source of sources) {
+    for (const [index, rawLine] of source.split(/\r?\n/).entries()) {
+      const line = rawLine.trim()
+      if (line === '' || line.startsWith('#')) continue
+      const eq = line.indexOf('=')
+      const key = (eq > 0 ? line.slice(0, eq) : line).replace(/^export\s+/, '').trim()
+      if (eq <= 0 || !ENV_KEY.test(key)) {
+        throw new EnvFileError(
+          `line ${index + 1} is not KEY=value (${key ? `key "${key}"` : 'no key'})`
+        )
+      }
+      let value = line.slice(eq + 1)
+      const quoted = /^(['"])(.*)\1$/.exec(value)
+      if (quoted) value = quoted[2] as string
+      // Compose reads single-quoted values literally except for \' (a quote): a backslash
+      // right before a quote, or at the end, cannot be written unambiguously.
+      if (/\\$|\\'/.test(value)) {
+        throw new EnvFileError(
+          `the value of ${key} has a backslash before a quote or at its end, which compose's env-file syntax cannot carry`
+        )
+      }
+      values[key] = value
+    }
+  }
+  const text = Object.entries(values)
+    .map(([key, value]) => `${key}='${value.replace(/'/g, "\\'")}'`)
+    .join('\n')
+  return { text: text ? `${text}\n` : '', values }
+}
+
+/** Releases to delete: all but the newest `keep`, never the live one nor the one being deployed. */
+export function releasesToPrune(ids: string[], keep: number, protect: string[]): string[] {
+  const sorted = ids.filter(isReleaseId).sort()
+  const kept = new Set([...sorted.slice(Math.max(0, sorted.length - keep)), ...protect])
+  return sorted.filter(id => !kept.has(id))
+}
+
+/** The release before `current` in time order, for a rollback. */
+export function previousRelease(ids: string[], current: string): string | undefined {
+  const sorted = ids.filter(isReleaseId).sort()
+  const index = sorted.indexOf(current)
+  return index > 0 ? sorted[index - 1] : undefined
+}
