@@ -1,0 +1,111 @@
+import {
+  backupCommands,
+  backupFileName,
+  composeCommands,
+  lockCommands,
+  parseDiskFree,
+  pgDumpArgs,
+  preflightCommands,
+  registryCommands,
+  releaseCommands,
+  remoteComposeArgs
+} from '../src/deploy/commands.js'
+import { releaseLayout } from '../src/deploy/release.js'
+
+const layout = releaseLayout('/srv/sd', 'shop', '20261121T220130Z-abcdef0')
+const R = '/srv/sd/shop/releases/20261121T220130Z-abcdef0'
+const base = remoteComposeArgs(layout, 'shop', [
+  'compose/compose.yaml',
+  'compose/compose.prod.yaml'
+])
+
+describe('deploy argv', () => {
+  it('runs compose on the release: its files, image pins and env file, under the project name', () => {
+    expect(base).toEqual([
+      'docker',
+      'compose',
+      '--project-directory',
+      R,
+      '-p',
+      'shop',
+      '-f',
+      `${R}/compose.yaml`,
+      '-f',
+      `${R}/compose.prod.yaml`,
+      '-f',
+      `${R}/images.override.yaml`,
+      '--env-file',
+      `${R}/.env`
+    ])
+  })
+
+  it.each([
+    [preflightCommands.dockerVersion(), ['docker', 'version', '--format', '{{.Server.Version}}']],
+    [preflightCommands.composeVersion(), ['docker', 'compose', 'version', '--short']],
+    [preflightCommands.diskFree('/srv/sd'), ['df', '-Pk', '/srv/sd']],
+    [
+      preflightCommands.makeDirs(layout),
+      ['mkdir', '-p', '/srv/sd/shop/releases', '/srv/sd/shop/backups']
+    ],
+    [preflightCommands.writable(layout), ['test', '-w', '/srv/sd/shop']],
+    [lockCommands.acquire(layout), ['mkdir', '/srv/sd/shop/.lock']],
+    [lockCommands.readOwner(layout), ['cat', '/srv/sd/shop/.lock/owner.json']],
+    [lockCommands.age(layout), ['stat', '-c', '%Y', '/srv/sd/shop/.lock']],
+    [
+      lockCommands.moveAside(layout, 't1'),
+      ['mv', '-T', '/srv/sd/shop/.lock', '/srv/sd/shop/.lock.stale-t1']
+    ],
+    [lockCommands.release(layout), ['rm', '-rf', '/srv/sd/shop/.lock']],
+    [releaseCommands.makeRelease(layout), ['mkdir', '-p', R]],
+    [releaseCommands.readCurrent(layout), ['readlink', '/srv/sd/shop/current']],
+    [releaseCommands.linkNew(layout, R), ['ln', '-sfn', R, '/srv/sd/shop/current.new']],
+    [
+      releaseCommands.switchCurrent(layout),
+      ['mv', '-T', '/srv/sd/shop/current.new', '/srv/sd/shop/current']
+    ],
+    [
+      releaseCommands.removeReleases(layout, ['a', 'b']),
+      ['rm', '-rf', '/srv/sd/shop/releases/a', '/srv/sd/shop/releases/b']
+    ],
+    [
+      releaseCommands.appendAudit(layout),
+      ['dd', 'of=/srv/sd/shop/audit.log', 'oflag=append', 'conv=notrunc', 'status=none']
+    ],
+    [composeCommands.pull(base), [...base, 'pull', '--quiet']],
+    [composeCommands.migrate(base, 'migrate'), [...base, 'run', '--rm', '-T', 'migrate']],
+    [
+      composeCommands.up(base, 120),
+      [...base, 'up', '--detach', '--wait', '--wait-timeout', '120', '--remove-orphans']
+    ],
+    [backupCommands.verify('/b/x.sql.gz'), ['gzip', '-t', '/b/x.sql.gz']],
+    [
+      backupCommands.remove(layout, ['../../etc/passwd']),
+      ['rm', '-f', '/srv/sd/shop/backups/passwd']
+    ],
+    [
+      registryCommands.login('r.example', 'ci'),
+      ['docker', 'login', 'r.example', '--username', 'ci', '--password-stdin']
+    ]
+  ])('%#: %j', (argv, expected) => {
+    expect(argv).toEqual(expected)
+  })
+
+  it('dumps with the database container’s own credentials, none in argv', () => {
+    const argv = pgDumpArgs(base, 'postgres')
+    expect(argv.slice(0, base.length + 3)).toEqual([...base, 'exec', '-T', 'postgres'])
+    expect(argv.join(' ')).not.toMatch(/password/i)
+    expect(backupFileName('20261121T220130Z-abcdef0', 'postgres')).toBe(
+      '20261121T220130Z-abcdef0-postgres.sql.gz'
+    )
+  })
+
+  it.each([
+    [
+      'Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 263174212 23000000 83000000 22% /\n',
+      83000000
+    ],
+    ['garbage', undefined]
+  ])('reads free space from df', (output, kib) => {
+    expect(parseDiskFree(output)).toBe(kib)
+  })
+})
