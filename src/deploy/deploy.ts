@@ -1,0 +1,633 @@
+/**
+ * The deploy stage, per host, in order:
+ *
+ *   preflight → lock → upload release → registry login → pull → backup → migrate →
+ *   switch current + up --wait → verify → (on failure after the switch: roll back) → prune → unlock
+ *
+ * Several hosts deploy one at a time; the first host that fails stops the deploy, and the hosts
+ * already switched are rolled back. Nothing here builds shell text: commands are argv from
+ * ./commands.ts, sent by the RemoteExecutor (src/exec/remote.ts).
+ */
+import { randomBytes } from 'node:crypto'
+import * as path from 'node:path'
+import type { ImageMap } from '../build/images.js'
+import type { Reporter } from '../report/reporter.js'
+import type { RemoteExecutor } from '../exec/remote.js'
+import {
+  backupCommands,
+  backupFileName,
+  composeCommands,
+  lockCommands,
+  parseDiskFree,
+  pgDumpArgs,
+  preflightCommands,
+  registryCommands,
+  releaseCommands,
+  remoteComposeArgs
+} from './commands.js'
+import { decideOnHeldLock, describeHolder, parseLockOwner, type LockOwner } from './lock.js'
+import {
+  buildManifest,
+  isReleaseId,
+  previousRelease,
+  releaseLayout,
+  releasesToPrune,
+  type Manifest,
+  type ReleaseLayout
+} from './release.js'
+
+export interface ComposeFileUpload {
+  /** Base name on the host. */
+  name: string
+  content: string
+}
+
+export interface DeployPlan {
+  project: string
+  releaseId: string
+  deployPath: string
+  composeFiles: ComposeFileUpload[]
+  images: ImageMap
+  /** The release's .env text (secrets included: it is written with mode 0600, never logged). */
+  envFile: string
+  /** The compose override that pins every service to its image@digest. */
+  imagesOverride: string
+  registry: { host: string; username: string; password: string } | undefined
+  backupService: string | undefined
+  backupKeep: number
+  migrateService: string | undefined
+  migrateTimeoutSeconds: number
+  waitTimeoutSeconds: number
+  lockTimeoutSeconds: number
+  lockTtlSeconds: number
+  keepReleases: number
+  minFreeMiB: number
+  /** URLs checked from the runner after the rollout; `{host}` is replaced by the host's address. */
+  healthUrls: string[]
+  healthRetries: number
+  sha: string
+  actor: string
+  runUrl: string | undefined
+}
+
+export interface StepRecord {
+  step: string
+  seconds: number
+  ok: boolean
+  detail: string
+}
+
+export interface HostReport {
+  host: string
+  result: 'deployed' | 'failed' | 'rolled back' | 'not started'
+  steps: StepRecord[]
+  backup: Manifest['backup']
+  migrationOutput: string
+  previous: string | undefined
+}
+
+export class DeployError extends Error {
+  constructor(
+    readonly host: string,
+    readonly step: string,
+    message: string
+  ) {
+    super(message)
+    this.name = 'DeployError'
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+/** Substitutes {host} in a health URL. */
+export function healthUrlFor(template: string, host: string): string {
+  return template.replace(/\{host\}/g, host.includes(':') ? `[${host}]` : host)
+}
+
+/** Backups to delete: all dumps of this service but the newest `keep`. */
+export function backupsToPrune(files: string[], service: string, keep: number): string[] {
+  const own = files.filter(file => file.endsWith(`-${service}.sql.gz`)).sort()
+  return own.slice(0, Math.max(0, own.length - keep))
+}
+
+/**
+ * A fixed script, values as "$1" and "$@": dumps through gzip into a temp file beside the
+ * target and renames it, so a failed dump never leaves a file that looks like a backup.
+ */
+const BACKUP_SCRIPT =
+  'out=$1; shift; tmp=$(mktemp "$out.XXXXXX"); trap \'rm -f "$tmp"\' EXIT; "$@" | gzip -c > "$tmp"; mv -f "$tmp" "$out"; trap - EXIT'
+
+export class HostDeployment {
+  readonly report: HostReport
+  private readonly layout: ReleaseLayout
+  private readonly token = randomBytes(8).toString('hex')
+  private locked = false
+  private switched = false
+
+  constructor(
+    private readonly remote: RemoteExecutor,
+    private readonly plan: DeployPlan,
+    private readonly reporter: Reporter,
+    private readonly now: () => Date = () => new Date()
+  ) {
+    this.layout = releaseLayout(plan.deployPath, plan.project, plan.releaseId)
+    this.report = {
+      host: remote.host,
+      result: 'not started',
+      steps: [],
+      backup: undefined,
+      migrationOutput: '',
+      previous: undefined
+    }
+  }
+
+  private get base(): string[] {
+    return remoteComposeArgs(
+      this.layout,
+      this.plan.project,
+      this.plan.composeFiles.map(f => f.name)
+    )
+  }
+
+  private baseFor(id: string): string[] {
+    return remoteComposeArgs(
+      releaseLayout(this.plan.deployPath, this.plan.project, id),
+      this.plan.project,
+      this.plan.composeFiles.map(f => f.name)
+    )
+  }
+
+  /** Runs one named step, times it, and turns any failure into a DeployError naming host and step. */
+  private async step<T>(name: string, body: () => Promise<T>): Promise<T> {
+    const started = Date.now()
+    this.reporter.info(`[${this.remote.host}] ${name}`)
+    try {
+      const value = await body()
+      this.report.steps.push({
+        step: name,
+        seconds: (Date.now() - started) / 1000,
+        ok: true,
+        detail: ''
+      })
+      return value
+    } catch (error) {
+      const message = (error as Error).message
+      this.report.steps.push({
+        step: name,
+        seconds: (Date.now() - started) / 1000,
+        ok: false,
+        detail: message.split('\n')[0] ?? ''
+      })
+      if (error instanceof DeployError) throw error
+      throw new DeployError(
+        this.remote.host,
+        name,
+        `Deploy to ${this.remote.host} failed at "${name}": ${message}`
+      )
+    }
+  }
+
+  async preflight(): Promise<void> {
+    await this.step('preflight', async () => {
+      await this.remote.runChecked(preflightCommands.dockerVersion(), 'docker version', {
+        timeoutSeconds: 30
+      })
+      const compose = await this.remote.run(preflightCommands.composeVersion(), {
+        timeoutSeconds: 30
+      })
+      if (compose.exitCode !== 0 || !/^v?2\./.test(compose.stdout.trim())) {
+        throw new Error(
+          'Docker Compose v2 is not installed on the host (docker compose version failed); install the docker-compose-plugin package'
+        )
+      }
+      await this.remote.runChecked(
+        preflightCommands.makeDirs(this.layout),
+        'create the deploy path',
+        { timeoutSeconds: 30 }
+      )
+      const writable = await this.remote.run(preflightCommands.writable(this.layout), {
+        timeoutSeconds: 30
+      })
+      if (writable.exitCode !== 0)
+        throw new Error(`${this.layout.root} is not writable by the deploy user`)
+      const df = await this.remote.runChecked(
+        preflightCommands.diskFree(this.layout.root),
+        'free disk',
+        { timeoutSeconds: 30 }
+      )
+      const freeKiB = parseDiskFree(df.stdout)
+      if (freeKiB !== undefined && freeKiB < this.plan.minFreeMiB * 1024) {
+        throw new Error(
+          `only ${Math.round(freeKiB / 1024)} MiB free under ${this.layout.root}; need ${this.plan.minFreeMiB} MiB (min-free-disk)`
+        )
+      }
+    })
+  }
+
+  async lock(owner: string): Promise<void> {
+    await this.step('lock', async () => {
+      const deadline = Date.now() + this.plan.lockTimeoutSeconds * 1000
+      let holder = 'another deploy'
+      for (;;) {
+        const made = await this.remote.run(lockCommands.acquire(this.layout), {
+          timeoutSeconds: 30
+        })
+        if (made.exitCode === 0) {
+          const record: LockOwner = {
+            token: this.token,
+            owner,
+            runUrl: this.plan.runUrl,
+            acquiredAt: this.now().toISOString(),
+            ttlSeconds: this.plan.lockTtlSeconds
+          }
+          this.locked = true
+          await this.remote.writeFile(
+            path.posix.join(this.layout.lockDir, 'owner.json'),
+            JSON.stringify(record),
+            0o644,
+            { step: 'write the lock owner', timeoutSeconds: 30 }
+          )
+          return
+        }
+        const ownerText = await this.remote.run(lockCommands.readOwner(this.layout), {
+          timeoutSeconds: 30
+        })
+        const [mtime, hostNow] = await Promise.all([
+          this.remote.run(lockCommands.age(this.layout), { timeoutSeconds: 30 }),
+          this.remote.run(lockCommands.now(), { timeoutSeconds: 30 })
+        ])
+        const age = Number(hostNow.stdout.trim()) - Number(mtime.stdout.trim())
+        const decision = decideOnHeldLock(
+          parseLockOwner(ownerText.stdout),
+          this.now(),
+          Number.isFinite(age) ? age : 0,
+          this.plan.lockTtlSeconds
+        )
+        holder = decision.holder
+        if (decision.action === 'take-over') {
+          this.reporter.warning(
+            `[${this.remote.host}] taking over a stale deploy lock held by ${decision.holder}: ${decision.reason}`
+          )
+          const aside = await this.remote.run(lockCommands.moveAside(this.layout, this.token), {
+            timeoutSeconds: 30
+          })
+          if (aside.exitCode === 0)
+            await this.remote.run(lockCommands.removeAside(this.layout, this.token), {
+              timeoutSeconds: 60
+            })
+          continue
+        }
+        if (Date.now() >= deadline) {
+          throw new Error(
+            `the deploy lock is held by ${holder}; gave up after ${this.plan.lockTimeoutSeconds}s (lock-timeout)`
+          )
+        }
+        await sleep(Math.min(3000, Math.max(0, deadline - Date.now())))
+      }
+    })
+  }
+
+  /** Removes our own lock only: the token in owner.json must be ours. */
+  async unlock(): Promise<void> {
+    if (!this.locked) return
+    const ownerText = await this.remote.run(lockCommands.readOwner(this.layout), {
+      timeoutSeconds: 30
+    })
+    if (parseLockOwner(ownerText.stdout)?.token === this.token) {
+      await this.remote.run(lockCommands.release(this.layout), { timeoutSeconds: 30 })
+    } else {
+      this.reporter.warning(
+        `[${this.remote.host}] the deploy lock is no longer ours (taken over?); leaving it`
+      )
+    }
+    this.locked = false
+  }
+
+  async currentRelease(): Promise<string | undefined> {
+    const link = await this.remote.run(releaseCommands.readCurrent(this.layout), {
+      timeoutSeconds: 30
+    })
+    const id = link.exitCode === 0 ? path.posix.basename(link.stdout.trim()) : ''
+    return isReleaseId(id) ? id : undefined
+  }
+
+  async upload(manifest: Manifest): Promise<void> {
+    await this.step('upload', async () => {
+      await this.remote.runChecked(
+        releaseCommands.makeRelease(this.layout),
+        'create the release directory',
+        { timeoutSeconds: 30 }
+      )
+      for (const file of this.plan.composeFiles) {
+        await this.remote.writeFile(
+          path.posix.join(this.layout.release, file.name),
+          file.content,
+          0o644,
+          { timeoutSeconds: 60 }
+        )
+      }
+      await this.remote.writeFile(
+        path.posix.join(this.layout.release, 'images.override.yaml'),
+        this.plan.imagesOverride,
+        0o644,
+        { timeoutSeconds: 60 }
+      )
+      await this.remote.writeFile(
+        path.posix.join(this.layout.release, '.env'),
+        this.plan.envFile,
+        0o600,
+        { step: 'write the env file', timeoutSeconds: 60 }
+      )
+      await this.writeManifest(manifest)
+    })
+  }
+
+  private async writeManifest(manifest: Manifest): Promise<void> {
+    await this.remote.writeFile(
+      path.posix.join(this.layout.release, 'manifest.json'),
+      `${JSON.stringify(manifest, null, 2)}\n`,
+      0o644,
+      { timeoutSeconds: 60 }
+    )
+  }
+
+  async pull(): Promise<void> {
+    await this.step('pull', async () => {
+      const registry = this.plan.registry
+      if (registry) {
+        await this.remote.runChecked(
+          registryCommands.login(registry.host, registry.username),
+          'registry login',
+          { input: registry.password, timeoutSeconds: 60 }
+        )
+      }
+      try {
+        await this.remote.runChecked(composeCommands.pull(this.base), 'pull images', {
+          timeoutSeconds: 900
+        })
+      } finally {
+        if (registry)
+          await this.remote.run(registryCommands.logout(registry.host), { timeoutSeconds: 30 })
+      }
+    })
+  }
+
+  /** Dumps the database of the live release (if any), before anything changes. */
+  async backup(manifest: Manifest, previous: string | undefined): Promise<void> {
+    const service = this.plan.backupService
+    if (!service || !previous) return
+    await this.step('backup', async () => {
+      const file = path.posix.join(
+        this.layout.backups,
+        backupFileName(this.plan.releaseId, service)
+      )
+      await this.remote.runScript(
+        BACKUP_SCRIPT,
+        [file, ...pgDumpArgs(this.baseFor(previous), service)],
+        'pg_dump',
+        { timeoutSeconds: 1800 }
+      )
+      await this.remote.runChecked(backupCommands.verify(file), 'check the backup', {
+        timeoutSeconds: 300
+      })
+      const size = Number(
+        (
+          await this.remote.runChecked(backupCommands.size(file), 'backup size', {
+            timeoutSeconds: 30
+          })
+        ).stdout.trim()
+      )
+      // gzip of an empty dump is about 20 bytes; a real pg_dump has a header of several hundred.
+      if (!(size > 100)) throw new Error(`the backup ${file} is empty (${size} bytes)`)
+      manifest.backup = { service, file, bytes: size }
+      this.report.backup = manifest.backup
+      await this.writeManifest(manifest)
+      const listing = await this.remote.run(backupCommands.list(this.layout), {
+        timeoutSeconds: 30
+      })
+      const old = backupsToPrune(
+        listing.stdout.split('\n').filter(Boolean),
+        service,
+        this.plan.backupKeep
+      )
+      if (old.length > 0)
+        await this.remote.run(backupCommands.remove(this.layout, old), { timeoutSeconds: 60 })
+    })
+  }
+
+  async migrate(): Promise<void> {
+    const service = this.plan.migrateService
+    if (!service) return
+    await this.step('migrate', async () => {
+      const result = await this.remote.run(composeCommands.migrate(this.base, service), {
+        timeoutSeconds: this.plan.migrateTimeoutSeconds,
+        step: 'migrate'
+      })
+      this.report.migrationOutput = `${result.stdout}${result.stderr}`
+        .trim()
+        .split('\n')
+        .slice(-40)
+        .join('\n')
+      if (result.exitCode !== 0) {
+        throw new Error(
+          `the migration (service ${service}) exited with code ${result.exitCode}; the previous release keeps serving. Last lines: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`
+        )
+      }
+    })
+  }
+
+  private async switchTo(id: string): Promise<void> {
+    const target = path.posix.join(this.layout.releases, id)
+    await this.remote.runChecked(releaseCommands.linkNew(this.layout, target), 'link the release', {
+      timeoutSeconds: 30
+    })
+    await this.remote.runChecked(releaseCommands.switchCurrent(this.layout), 'switch current', {
+      timeoutSeconds: 30
+    })
+  }
+
+  async rollout(): Promise<void> {
+    await this.step('roll out', async () => {
+      await this.switchTo(this.plan.releaseId)
+      this.switched = true
+      await this.remote.runChecked(
+        composeCommands.up(this.base, this.plan.waitTimeoutSeconds),
+        'compose up --wait',
+        {
+          timeoutSeconds: this.plan.waitTimeoutSeconds + 120
+        }
+      )
+    })
+  }
+
+  async verify(): Promise<void> {
+    if (this.plan.healthUrls.length === 0) return
+    await this.step('verify', async () => {
+      for (const template of this.plan.healthUrls) {
+        const url = healthUrlFor(template, this.remote.route.target.host)
+        let last = ''
+        let ok = false
+        for (let attempt = 0; attempt <= this.plan.healthRetries && !ok; attempt++) {
+          if (attempt > 0) await sleep(1000)
+          try {
+            const response = await fetch(url, {
+              signal: AbortSignal.timeout(5000),
+              redirect: 'manual'
+            })
+            ok = response.status >= 200 && response.status < 300
+            last = `HTTP ${response.status}`
+          } catch (error) {
+            last = (error as Error).message
+          }
+        }
+        if (!ok)
+          throw new Error(
+            `health check ${url} failed after ${this.plan.healthRetries + 1} attempts: ${last}`
+          )
+      }
+    })
+  }
+
+  /** Back to `previous`: switch current, bring it up, and record it. */
+  async rollback(previous: string | undefined, why: string): Promise<boolean> {
+    if (!this.switched) return false
+    if (!previous) {
+      this.reporter.warning(
+        `[${this.remote.host}] no previous release to roll back to (first deploy); the new release stays as it is`
+      )
+      return false
+    }
+    try {
+      await this.step(`roll back to ${previous}`, async () => {
+        await this.switchTo(previous)
+        await this.remote.runChecked(
+          composeCommands.up(this.baseFor(previous), this.plan.waitTimeoutSeconds),
+          'compose up --wait (rollback)',
+          {
+            timeoutSeconds: this.plan.waitTimeoutSeconds + 120
+          }
+        )
+      })
+      await this.verify()
+      await this.audit('rollback', previous, why)
+      this.report.result = 'rolled back'
+      return true
+    } catch (error) {
+      this.reporter.error(
+        `[${this.remote.host}] rollback to ${previous} failed: ${(error as Error).message}`
+      )
+      return false
+    }
+  }
+
+  async audit(action: string, release: string, detail: string): Promise<void> {
+    const line = `${JSON.stringify({ time: this.now().toISOString(), action, release, actor: this.plan.actor, sha: this.plan.sha, run: this.plan.runUrl, detail })}\n`
+    await this.remote.run(releaseCommands.appendAudit(this.layout), {
+      input: line,
+      timeoutSeconds: 30
+    })
+  }
+
+  async prune(): Promise<void> {
+    await this.step('prune', async () => {
+      const listing = await this.remote.run(releaseCommands.listReleases(this.layout), {
+        timeoutSeconds: 30
+      })
+      const old = releasesToPrune(
+        listing.stdout.split('\n').filter(Boolean),
+        this.plan.keepReleases,
+        [this.plan.releaseId, this.report.previous ?? '']
+      )
+      if (old.length > 0)
+        await this.remote.runChecked(
+          releaseCommands.removeReleases(this.layout, old),
+          'remove old releases',
+          { timeoutSeconds: 120 }
+        )
+    })
+  }
+
+  /** The whole pipeline on this host; throws a DeployError after rolling back when it can. */
+  async deploy(owner: string): Promise<void> {
+    await this.preflight()
+    await this.lock(owner)
+    try {
+      const previous = await this.currentRelease()
+      this.report.previous = previous
+      const manifest = buildManifest({
+        release: this.plan.releaseId,
+        project: this.plan.project,
+        images: this.plan.images,
+        sha: this.plan.sha,
+        actor: this.plan.actor,
+        createdAt: this.now().toISOString(),
+        runUrl: this.plan.runUrl,
+        composeFiles: this.plan.composeFiles.map(f => f.name)
+      })
+      await this.upload(manifest)
+      await this.pull()
+      await this.backup(manifest, previous)
+      await this.migrate()
+      try {
+        await this.rollout()
+        await this.verify()
+      } catch (error) {
+        const rolledBack = await this.rollback(previous, (error as Error).message)
+        this.report.result = rolledBack ? 'rolled back' : 'failed'
+        throw new DeployError(
+          this.remote.host,
+          (error as DeployError).step ?? 'roll out',
+          `${(error as Error).message}${rolledBack ? `; rolled back to ${previous}, which is serving` : ''}`
+        )
+      }
+      await this.audit(
+        'deploy',
+        this.plan.releaseId,
+        previous ? `from ${previous}` : 'first deploy'
+      )
+      this.report.result = 'deployed'
+      await this.prune()
+    } catch (error) {
+      if (this.report.result === 'not started') this.report.result = 'failed'
+      throw error
+    } finally {
+      await this.unlock()
+    }
+  }
+}
+
+/** The job summary: per host, each step with its duration, the backup, the migration output, the result. */
+export function deploySummary(releaseId: string, reports: HostReport[]): string {
+  const blocks = reports.map(report => {
+    const rows = report.steps.map(
+      s =>
+        `| ${s.ok ? '✅' : '❌'} ${s.step} | ${s.seconds.toFixed(1)}s | ${s.detail.replace(/\|/g, '\\|')} |`
+    )
+    return [
+      `#### ${report.host}: ${report.result}`,
+      '',
+      '| Step | Time | Detail |',
+      '|---|---|---|',
+      ...rows,
+      '',
+      report.backup
+        ? `Backup: \`${report.backup.file}\` (${report.backup.bytes} bytes)`
+        : 'Backup: none',
+      '',
+      ...(report.migrationOutput
+        ? [
+            '<details><summary>Migration output</summary>',
+            '',
+            '```text',
+            report.migrationOutput.replace(/```/g, "'''"),
+            '```',
+            '</details>',
+            ''
+          ]
+        : [])
+    ].join('\n')
+  })
+  return [`### Deploy ${releaseId}`, '', ...blocks].join('\n')
+}
+
+export { describeHolder }
