@@ -29,7 +29,6 @@ import { decideOnHeldLock, describeHolder, parseLockOwner, type LockOwner } from
 import {
   buildManifest,
   isReleaseId,
-  previousRelease,
   releaseLayout,
   releasesToPrune,
   type Manifest,
