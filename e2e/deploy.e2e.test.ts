@@ -2,7 +2,9 @@
  * The deploy stage against the lab's deploy host: a real sshd with a pinned host key, a separate
  * dockerd and image store, images pulled from the authenticated lab registry.
  */
+import { exec } from 'node:child_process'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { MemoryReporter } from '../src/report/reporter.js'
 import { RemoteExecutor } from '../src/exec/remote.js'
@@ -16,6 +18,52 @@ import { ROOT, docker, labEnv, referenceStackEnv, runCli } from './lab.js'
 const lab = labEnv()
 const namespace = `e2e-deploy-${process.pid}`
 const project = `deploy-e2e-${process.pid}`
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/** Samples every process's argv on the machine (the deploy host's processes included) while `body` runs. */
+async function sampleProcesses<T>(body: () => Promise<T>): Promise<{ value: T; samples: string }> {
+  let samples = ''
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      samples += await new Promise<string>(resolve =>
+        exec('ps -eo args', (_e, out) => resolve(out))
+      )
+      await sleep(100)
+    }
+  })()
+  try {
+    return { value: await body(), samples }
+  } finally {
+    running = false
+    await loop
+  }
+}
+
+function containerId(service: string): string {
+  return deployDocker(['compose', '-p', project, 'ps', '-q', service]).stdout.trim()
+}
+
+function psql(sql: string): string {
+  return deployDocker([
+    'compose',
+    '-p',
+    project,
+    'exec',
+    '-T',
+    'postgres',
+    'psql',
+    '-U',
+    'app',
+    '-d',
+    'app',
+    '-tAc',
+    sql
+  ]).stdout.trim()
+}
 
 function deployDocker(args: string[]) {
   return docker(args, { DOCKER_HOST: lab.LAB_DEPLOY_DOCKER_HOST as string })
@@ -118,5 +166,239 @@ describe('deploy to the lab host', () => {
     expect(host.report.result).toBe('deployed')
     const health = await fetch(`http://${lab.LAB_HOST}:8080/api/health`)
     expect(health.status).toBe(200)
+    expect(health.headers.get('x-app-version')).toBe('1')
+    expect(host.report.backup).toBeUndefined() // nothing to back up on an empty host
+  })
+
+  let secondRelease: string
+  let secondPlan: DeployPlan
+  it('deploys a new api version: rows survive, a backup is taken, unchanged services are not recreated', async () => {
+    const created = await fetch(`http://${lab.LAB_HOST}:8080/api/notes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'written under version 1' })
+    })
+    expect(created.status).toBe(201)
+    const note = (await created.json()) as { id: number }
+    const rowsBefore = psql('select count(*) from notes')
+    const postgresBefore = containerId('postgres')
+
+    const env = referenceStackEnv({
+      STACK_DEPLOY_REGISTRY_PASSWORD: lab.LAB_REGISTRY_PASSWORD as string,
+      APP_VERSION: '2'
+    })
+    const built = runCli(
+      [
+        'build',
+        '-f',
+        'compose/compose.yaml',
+        '--services',
+        'api',
+        '--registry',
+        lab.LAB_REGISTRY as string,
+        '--image-namespace',
+        namespace,
+        '--registry-username',
+        lab.LAB_REGISTRY_USER as string,
+        '--push'
+      ],
+      { env }
+    )
+    if (built.status !== 0) throw new Error(built.stderr)
+    const newApi = JSON.parse(built.stdout) as typeof images
+    expect(newApi.api?.digest).not.toBe(images.api?.digest)
+    const config = JSON.parse(
+      docker(
+        ['compose', '-f', path.join(ROOT, 'compose', 'compose.yaml'), 'config', '--format', 'json'],
+        referenceStackEnv()
+      ).stdout
+    ) as ComposeConfig
+    const allImages = { ...images, ...newApi }
+    secondRelease = releaseId(new Date(), 'e2e0002')
+    secondPlan = {
+      ...basePlan,
+      releaseId: secondRelease,
+      images: allImages,
+      imagesOverride: deployOverrideYaml(planFromConfig(config), allImages),
+      envFile: basePlan.envFile.replace("APP_VERSION='1'", "APP_VERSION='2'"),
+      sha: 'e2e0002'
+    }
+    const reporter = new MemoryReporter()
+    const host = new HostDeployment(remote, secondPlan, reporter)
+    const { samples } = await sampleProcesses(() => host.deploy('e2e'))
+    expect(host.report.result).toBe('deployed')
+    expect(host.report.previous).toBe(basePlan.releaseId)
+
+    const health = await fetch(`http://${lab.LAB_HOST}:8080/api/health`)
+    expect(health.headers.get('x-app-version')).toBe('2')
+    const reread = await fetch(`http://${lab.LAB_HOST}:8080/api/notes/${note.id}`)
+    expect(reread.status).toBe(200)
+    expect(psql('select count(*) from notes')).toBe(rowsBefore)
+    // postgres's image and configuration did not change: compose left it running.
+    expect(containerId('postgres')).toBe(postgresBefore)
+
+    // The backup: recorded, non-empty, and a scratch Postgres restored from it has the same rows.
+    const backup = host.report.backup
+    expect(backup?.file).toMatch(new RegExp(`${secondRelease}-postgres\\.sql\\.gz$`))
+    expect(backup?.bytes).toBeGreaterThan(100)
+    const manifest = JSON.parse(
+      fs.readFileSync(
+        path.join(
+          lab.LAB_DEPLOY_PATH as string,
+          project,
+          'releases',
+          secondRelease,
+          'manifest.json'
+        ),
+        'utf8'
+      )
+    )
+    expect(manifest.backup).toEqual(backup)
+    expect(manifest.images.api).toBe(newApi.api?.ref)
+    expect(JSON.stringify(manifest)).not.toContain('deploy-pg-secret')
+    const scratch = `restore-check-${process.pid}`
+    try {
+      expect(
+        docker([
+          'run',
+          '-d',
+          '--name',
+          scratch,
+          '-e',
+          'POSTGRES_PASSWORD=scratch',
+          lab.POSTGRES_IMAGE as string
+        ]).status
+      ).toBe(0)
+      let ready = false
+      for (let i = 0; i < 60 && !ready; i++) {
+        ready =
+          docker(['exec', scratch, 'pg_isready', '-h', '127.0.0.1', '-U', 'postgres']).status === 0
+        if (!ready) await sleep(500)
+      }
+      const dump = fs.mkdtempSync(path.join(os.tmpdir(), 'restore-'))
+      fs.copyFileSync(backup?.file as string, path.join(dump, 'dump.sql.gz'))
+      expect(
+        docker(['cp', path.join(dump, 'dump.sql.gz'), `${scratch}:/tmp/dump.sql.gz`]).status
+      ).toBe(0)
+      const restore = docker([
+        'exec',
+        scratch,
+        'sh',
+        '-c',
+        'gunzip -c /tmp/dump.sql.gz | psql -v ON_ERROR_STOP=1 -q -U postgres -d postgres'
+      ])
+      expect(restore.stderr).not.toMatch(/ERROR/)
+      expect(
+        docker([
+          'exec',
+          scratch,
+          'psql',
+          '-U',
+          'postgres',
+          '-d',
+          'postgres',
+          '-tAc',
+          'select count(*) from notes'
+        ]).stdout.trim()
+      ).toBe(rowsBefore)
+    } finally {
+      docker(['rm', '-f', '-v', scratch])
+    }
+
+    // Secrets: not in the log, not in any process's argv on the machine during the deploy.
+    for (const secret of [
+      'deploy-pg-secret',
+      'deploy-redis-secret',
+      lab.LAB_REGISTRY_PASSWORD as string
+    ]) {
+      expect(reporter.lines.join('\n')).not.toContain(secret)
+      expect(samples).not.toContain(secret)
+    }
+    expect(samples.length).toBeGreaterThan(0)
+  })
+
+  function planWithExtraFile(name: string, content: string, sha: string): DeployPlan {
+    return {
+      ...secondPlan,
+      releaseId: releaseId(new Date(), sha),
+      composeFiles: [...secondPlan.composeFiles, { name, content }],
+      sha
+    }
+  }
+
+  it('stops at a failing migration: nothing switches, the old version answers, the lock is free', async () => {
+    const plan = planWithExtraFile(
+      'migrate-fails.yaml',
+      "services:\n  migrate:\n    command: ['sh', '-c', 'echo applying 003 >&2; exit 1']\n",
+      'e2e0003'
+    )
+    const host = new HostDeployment(remote, plan, new MemoryReporter())
+    await expect(host.deploy('e2e')).rejects.toThrow(
+      /failed at "migrate": the migration \(service migrate\) exited with code 1; the previous release keeps serving/
+    )
+    expect(fs.readlinkSync(path.join(lab.LAB_DEPLOY_PATH as string, project, 'current'))).toMatch(
+      new RegExp(`${secondRelease}$`)
+    )
+    const health = await fetch(`http://${lab.LAB_HOST}:8080/api/health`)
+    expect(health.status).toBe(200)
+    expect(health.headers.get('x-app-version')).toBe('2')
+    expect(fs.existsSync(path.join(lab.LAB_DEPLOY_PATH as string, project, '.lock'))).toBe(false)
+  })
+
+  it('rolls back a release whose health check fails, and the previous version answers', async () => {
+    const plan = planWithExtraFile(
+      'api-unhealthy.yaml',
+      "services:\n  api:\n    healthcheck:\n      test: ['CMD', 'false']\n      interval: 1s\n      retries: 2\n",
+      'e2e0004'
+    )
+    const reporter = new MemoryReporter()
+    const host = new HostDeployment(remote, { ...plan, waitTimeoutSeconds: 60 }, reporter)
+    const outcome = await host.deploy('e2e').then(
+      () => 'deployed',
+      (error: Error) => error.message
+    )
+    if (!outcome.includes('rolled back')) {
+      throw new Error(
+        `${outcome}\n${reporter.errors.join('\n')}\n${JSON.stringify(host.report.steps, null, 1)}`
+      )
+    }
+    expect(outcome).toMatch(new RegExp(`rolled back to ${secondRelease}, which is serving`))
+    expect(host.report.result).toBe('rolled back')
+    expect(fs.readlinkSync(path.join(lab.LAB_DEPLOY_PATH as string, project, 'current'))).toMatch(
+      new RegExp(`${secondRelease}$`)
+    )
+    const health = await fetch(`http://${lab.LAB_HOST}:8080/api/health`)
+    expect(health.status).toBe(200)
+    const audit = fs
+      .readFileSync(path.join(lab.LAB_DEPLOY_PATH as string, project, 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(line => JSON.parse(line))
+    expect(audit.map(entry => entry.action)).toEqual(['deploy', 'deploy', 'rollback'])
+  })
+
+  it('makes a second deploy at the same time wait, then fail naming the holder', async () => {
+    const first = new HostDeployment(
+      remote,
+      { ...secondPlan, releaseId: releaseId(new Date(), 'e2e0005') },
+      new MemoryReporter()
+    )
+    const firstRun = first.deploy('first deployer')
+    await sleep(1500) // the first one has the lock by now
+    const second = new HostDeployment(
+      remote,
+      {
+        ...secondPlan,
+        releaseId: releaseId(new Date(Date.now() + 1000), 'e2e0006'),
+        lockTimeoutSeconds: 3
+      },
+      new MemoryReporter()
+    )
+    await expect(second.deploy('second deployer')).rejects.toThrow(
+      /the deploy lock is held by first deployer since .*; gave up after 3s \(lock-timeout\)/
+    )
+    await firstRun
+    expect(first.report.result).toBe('deployed')
+    expect(fs.existsSync(path.join(lab.LAB_DEPLOY_PATH as string, project, '.lock'))).toBe(false)
   })
 })

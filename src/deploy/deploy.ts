@@ -148,12 +148,25 @@ export class HostDeployment {
     )
   }
 
-  private baseFor(id: string): string[] {
-    return remoteComposeArgs(
-      releaseLayout(this.plan.deployPath, this.plan.project, id),
-      this.plan.project,
-      this.plan.composeFiles.map(f => f.name)
+  /**
+   * Compose for another release (the live one, for a backup or a rollback): its own files, as
+   * its manifest lists them, since releases can differ in their compose files.
+   */
+  private async baseOf(id: string): Promise<string[]> {
+    const layout = releaseLayout(this.plan.deployPath, this.plan.project, id)
+    const manifest = await this.remote.run(
+      ['cat', path.posix.join(layout.release, 'manifest.json')],
+      { timeoutSeconds: 30 }
     )
+    let files = this.plan.composeFiles.map(f => f.name)
+    try {
+      const recorded = (JSON.parse(manifest.stdout) as Partial<Manifest>).composeFiles
+      if (manifest.exitCode === 0 && Array.isArray(recorded) && recorded.length > 0)
+        files = recorded
+    } catch {
+      // No readable manifest: assume the same files as this release.
+    }
+    return remoteComposeArgs(layout, this.plan.project, files)
   }
 
   /** Runs one named step, times it, and turns any failure into a DeployError naming host and step. */
@@ -382,7 +395,7 @@ export class HostDeployment {
       )
       await this.remote.runScript(
         BACKUP_SCRIPT,
-        [file, ...pgDumpArgs(this.baseFor(previous), service)],
+        [file, ...pgDumpArgs(await this.baseOf(previous), service)],
         'pg_dump',
         { timeoutSeconds: 1800 }
       )
@@ -500,7 +513,7 @@ export class HostDeployment {
       await this.step(`roll back to ${previous}`, async () => {
         await this.switchTo(previous)
         await this.remote.runChecked(
-          composeCommands.up(this.baseFor(previous), this.plan.waitTimeoutSeconds),
+          composeCommands.up(await this.baseOf(previous), this.plan.waitTimeoutSeconds),
           'compose up --wait (rollback)',
           {
             timeoutSeconds: this.plan.waitTimeoutSeconds + 120
