@@ -46,6 +46,28 @@ describe('parseInputs', () => {
         trivyVersion: '0.74.0',
         dbRepositories: ['mirror.gcr.io/aquasec/trivy-db:2', 'ghcr.io/aquasecurity/trivy-db:2'],
         sarifDir: 'stack-deploy-sarif'
+      },
+      deploy: {
+        hosts: [],
+        sshKey: '',
+        knownHosts: '',
+        trustOnFirstUse: false,
+        jumpHost: undefined,
+        connectTimeoutSeconds: 15,
+        deployPath: '/srv/stack-deploy',
+        envFile: '',
+        secrets: '',
+        backupService: undefined,
+        backupKeep: 5,
+        migrateService: undefined,
+        migrateTimeoutSeconds: 600,
+        healthUrls: [],
+        healthRetries: 10,
+        lockTimeoutSeconds: 300,
+        lockTtlSeconds: 3600,
+        keepReleases: 5,
+        minFreeMiB: 1024,
+        releaseId: undefined
       }
     })
   })
@@ -73,7 +95,21 @@ describe('parseInputs', () => {
   it.each([
     [{}, 'command', /is required/],
     [{ command: 'launch' }, 'command', /unknown command "launch"/],
-    [{ command: 'deploy' }, 'command', /not available in this version/],
+    [{ command: 'deploy' }, 'hosts', /is required for deploy/],
+    [{ command: 'deploy', hosts: 'h1' }, 'ssh-key', /is required for deploy/],
+    [
+      { command: 'rollback', hosts: 'h1', 'ssh-key': 'k' },
+      'known-hosts',
+      /is required for rollback: pin each host's key/
+    ],
+    [
+      { command: 'deploy', hosts: 'bad host name' },
+      'hosts',
+      /"bad host name" is not a valid host name/
+    ],
+    [{ command: 'plan', 'deploy-path': 'srv/x' }, 'deploy-path', /must be an absolute path/],
+    [{ command: 'plan', 'release-id': 'latest' }, 'release-id', /not a release id/],
+    [{ command: 'plan', 'keep-releases': '1' }, 'keep-releases', /at least 2/],
     [{ command: 'plan', 'compose-files': '\n#only a comment\n' }, 'compose-files', /at least one/],
     [
       { command: 'plan', 'project-name': 'My App' },

@@ -1,3 +1,4 @@
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { InputError, type Command, type Inputs } from './inputs.js'
 import { loadComposeConfig } from './compose/load.js'
@@ -23,6 +24,17 @@ export interface EngineResult {
   images?: ImageMap
   smoke?: SmokeResult
   scan?: ScanResult
+  deploy?: { releaseId: string; url: string | undefined }
+}
+
+/** Who and what a release records: the sha, the actor and the run's URL. */
+function runIdentity(sha: string): { sha: string; actor: string; runUrl: string | undefined } {
+  const env = process.env
+  const runUrl =
+    env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
+      ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined
+  return { sha, actor: env.GITHUB_ACTOR ?? `${env.USER ?? 'someone'}@${os.hostname()}`, runUrl }
 }
 
 /** What `stack-deploy` with no command does: plan, build and smoke-test the stack. */
@@ -56,7 +68,7 @@ export async function runEngine(
   const ref = projectRef(inputs)
   // The git context does not depend on the compose model: ask git while compose works.
   // Settled into a value so that it can never become an unhandled rejection.
-  const pendingGit = stages.includes('build')
+  const pendingGit = stages.some(stage => ['build', 'deploy', 'rollback'].includes(stage))
     ? buildGitContext(executor, ref.workingDirectory).then(
         value => ({ value }),
         (error: unknown) => ({ error })
@@ -160,6 +172,57 @@ export async function runEngine(
         }
         reporter.setOutput('smoke', JSON.stringify(result.smoke))
         await reporter.addSummary(smokeSummary(result.smoke))
+        break
+      }
+      case 'deploy':
+      case 'rollback': {
+        const settled = await (pendingGit as NonNullable<typeof pendingGit>)
+        if ('error' in settled) throw settled.error
+        const who = runIdentity(settled.value.git.sha)
+        const registry =
+          inputs.build.registry &&
+          inputs.build.registryUsername &&
+          inputs.build.registryPassword !== undefined
+            ? {
+                host: inputs.build.registry,
+                username: inputs.build.registryUsername,
+                password: inputs.build.registryPassword
+              }
+            : undefined
+        const { deployStage, rollbackStage } = await import('./deploy/stage.js')
+        const outcome =
+          stage === 'deploy'
+            ? await deployStage(
+                {
+                  ref,
+                  plan,
+                  images: result.images ?? inputs.images ?? {},
+                  inputs: inputs.deploy,
+                  registry,
+                  waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+                  ...who
+                },
+                reporter
+              )
+            : await rollbackStage(
+                {
+                  ref,
+                  plan,
+                  inputs: inputs.deploy,
+                  waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+                  ...who
+                },
+                reporter
+              )
+        reporter.setOutput('release-id', outcome.releaseId)
+        if (outcome.url) reporter.setOutput('url', outcome.url)
+        if (stage === 'deploy') {
+          const digests: Record<string, string> = {}
+          for (const [service, built] of Object.entries(result.images ?? inputs.images ?? {}))
+            digests[service] = built.ref
+          reporter.setOutput('digests', JSON.stringify(digests))
+        }
+        result.deploy = outcome
         break
       }
       default:

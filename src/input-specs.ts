@@ -173,6 +173,122 @@ export const INPUT_SPECS: readonly InputSpec[] = [
     default: 'stack-deploy-logs'
   },
   {
+    name: 'hosts',
+    description:
+      'deploy, rollback: hosts to deploy to, one per line (`host`, `user@host` or `user@host:port`), in order, one at a time.'
+  },
+  {
+    name: 'ssh-user',
+    description: 'deploy, rollback: user to log in as, for hosts that do not name one.',
+    default: 'deploy'
+  },
+  {
+    name: 'ssh-port',
+    description: 'deploy, rollback: SSH port, for hosts that do not name one.',
+    default: '22'
+  },
+  {
+    name: 'ssh-key',
+    description:
+      'deploy, rollback: the private key (OpenSSH or PEM, no passphrase). Written 0600 to a private folder and removed in the post step.'
+  },
+  {
+    name: 'known-hosts',
+    description:
+      "deploy, rollback: the hosts' keys, as known_hosts lines (hashed entries and several key types work) and/or SHA256 fingerprints (`host SHA256:...`). Required: no pinned key, no connection."
+  },
+  {
+    name: 'trust-on-first-use',
+    description:
+      'deploy, rollback: accept a host key that is not pinned, and print its fingerprint. Off by default; avoid it in production.',
+    default: 'false'
+  },
+  {
+    name: 'jump-host',
+    description:
+      'deploy, rollback: a bastion to go through (`user@host:port`); its key must be pinned too.'
+  },
+  {
+    name: 'connect-timeout',
+    description: 'deploy, rollback: seconds to wait for an SSH connection.',
+    default: '15'
+  },
+  {
+    name: 'deploy-path',
+    description:
+      'deploy, rollback: folder on the hosts for releases, backups and the audit log (`<deploy-path>/<project>/`).',
+    default: '/srv/stack-deploy'
+  },
+  {
+    name: 'env-file',
+    description: "deploy: the release's .env: KEY=value lines (written with mode 0600 on the host)."
+  },
+  {
+    name: 'secrets',
+    description:
+      'deploy: more KEY=value lines for the .env, each value masked in logs; pass them from GitHub secrets.'
+  },
+  {
+    name: 'backup-service',
+    description:
+      "deploy: the Postgres service to pg_dump before migrating (needs the official image's POSTGRES_USER/POSTGRES_DB)."
+  },
+  {
+    name: 'backup',
+    description: 'deploy: take the backup when backup-service is set.',
+    default: 'true'
+  },
+  {
+    name: 'backup-keep',
+    description: 'deploy: how many backups to keep on each host.',
+    default: '5'
+  },
+  {
+    name: 'migrate-service',
+    description:
+      "deploy: a service to run once, from the new release's image, before the rollout (e.g. migrate). If it fails, nothing switches."
+  },
+  {
+    name: 'migrate-timeout',
+    description: 'deploy: seconds the migration may take.',
+    default: '600'
+  },
+  {
+    name: 'health-urls',
+    description:
+      "deploy, rollback: URLs checked from the runner after the rollout, one per line; `{host}` is each host's address. A failure rolls back."
+  },
+  {
+    name: 'health-retries',
+    description: 'deploy, rollback: attempts per health URL, a second apart.',
+    default: '10'
+  },
+  {
+    name: 'lock-timeout',
+    description:
+      "deploy, rollback: seconds to wait for another deploy's lock on a host before failing.",
+    default: '300'
+  },
+  {
+    name: 'lock-ttl',
+    description: 'deploy, rollback: seconds after which a lock is stale and may be taken over.',
+    default: '3600'
+  },
+  {
+    name: 'keep-releases',
+    description: 'deploy: releases to keep on each host (older ones are removed).',
+    default: '5'
+  },
+  {
+    name: 'min-free-disk',
+    description: 'deploy: MiB that must be free under deploy-path.',
+    default: '1024'
+  },
+  {
+    name: 'release-id',
+    description: 'rollback: the release to go back to. Default: the one before the live release.'
+  },
+  {
     name: 'keep',
     description: 'smoke: leave the stack running after the smoke test, for debugging.',
     default: 'false'
@@ -199,6 +315,18 @@ export const OUTPUT_SPECS: readonly OutputSpec[] = [
     name: 'log-bundle',
     description:
       'smoke: path of the .tar.gz of states, health logs and logs of the failing services (set when the smoke test fails).'
+  },
+  {
+    name: 'release-id',
+    description: 'deploy, rollback: the release now live on every host.'
+  },
+  {
+    name: 'url',
+    description: 'deploy: the first health URL, on the first host (for an environment URL).'
+  },
+  {
+    name: 'digests',
+    description: 'deploy: JSON map from service to the image@digest that was deployed.'
   },
   {
     name: 'scan',

@@ -4,6 +4,7 @@ import { parseTagTemplates, TagTemplateError } from './build/tags.js'
 import { parseSeverities } from './scan/report.js'
 import { parseProbes, ProbeSpecError, type Probe } from './smoke/probes.js'
 import type { PortMode } from './smoke/override.js'
+import { parseSshEndpoint, type SshEndpoint } from './exec/ssh.js'
 
 /**
  * The one typed inputs module. Its keys are the inputs of action.yml (a unit test checks that
@@ -18,7 +19,14 @@ export const COMMANDS = ['plan', 'build', 'scan', 'smoke', 'deploy', 'rollback']
 export type Command = (typeof COMMANDS)[number]
 
 /** Commands this version implements; the others are rejected up front, not half-run. */
-export const IMPLEMENTED_COMMANDS: readonly Command[] = ['plan', 'build', 'scan', 'smoke']
+export const IMPLEMENTED_COMMANDS: readonly Command[] = [
+  'plan',
+  'build',
+  'scan',
+  'smoke',
+  'deploy',
+  'rollback'
+]
 
 export interface Inputs {
   command: Command
@@ -36,6 +44,30 @@ export interface Inputs {
   logDir: string
   build: BuildInputs
   scan: ScanInputs
+  deploy: DeployInputs
+}
+
+export interface DeployInputs {
+  hosts: SshEndpoint[]
+  sshKey: string
+  knownHosts: string
+  trustOnFirstUse: boolean
+  jumpHost: SshEndpoint | undefined
+  connectTimeoutSeconds: number
+  deployPath: string
+  envFile: string
+  secrets: string
+  backupService: string | undefined
+  backupKeep: number
+  migrateService: string | undefined
+  migrateTimeoutSeconds: number
+  healthUrls: string[]
+  healthRetries: number
+  lockTimeoutSeconds: number
+  lockTtlSeconds: number
+  keepReleases: number
+  minFreeMiB: number
+  releaseId: string | undefined
 }
 
 export interface ScanInputs {
@@ -267,6 +299,77 @@ function parseProbesInput(text: string): Probe[] {
   }
 }
 
+function parseCount(name: string, value: string, min: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
+    throw new InputError(name, `expected a whole number of at least ${min}, got "${value}"`)
+  }
+  return Number(value)
+}
+
+function parseDeployInputs(get: InputGetter, command: string): DeployInputs {
+  const sshUser = raw(get, 'ssh-user')
+  const sshPort = parseCount('ssh-port', raw(get, 'ssh-port'), 1)
+  const hosts = parseLines(raw(get, 'hosts')).map(spec =>
+    parseSshEndpoint(spec, 'hosts', { user: sshUser, port: sshPort })
+  )
+  const jumpText = raw(get, 'jump-host')
+  const jumpHost = jumpText
+    ? parseSshEndpoint(jumpText, 'jump-host', { user: sshUser, port: 22 })
+    : undefined
+  const sshKey = get('ssh-key')
+  const knownHosts = get('known-hosts').trim()
+  const trustOnFirstUse = parseBoolean('trust-on-first-use', raw(get, 'trust-on-first-use'))
+  if (command === 'deploy' || command === 'rollback') {
+    if (hosts.length === 0)
+      throw new InputError('hosts', `is required for ${command}: give at least one host`)
+    if (!sshKey.trim())
+      throw new InputError(
+        'ssh-key',
+        `is required for ${command}: pass the private key from a secret`
+      )
+    if (!knownHosts && !trustOnFirstUse) {
+      throw new InputError(
+        'known-hosts',
+        `is required for ${command}: pin each host's key (known_hosts lines, or "host SHA256:..." fingerprints from \`ssh-keyscan HOST | ssh-keygen -lf -\` run somewhere you trust)`
+      )
+    }
+  }
+  const deployPath = raw(get, 'deploy-path')
+  if (!deployPath.startsWith('/') || deployPath.split('/').includes('..')) {
+    throw new InputError('deploy-path', `"${deployPath}" must be an absolute path without ".."`)
+  }
+  const releaseId = raw(get, 'release-id') || undefined
+  if (releaseId !== undefined && !/^\d{8}T\d{6}Z-[0-9a-z]{1,12}$/.test(releaseId)) {
+    throw new InputError(
+      'release-id',
+      `"${releaseId}" is not a release id like 20261121T220130Z-1a2b3c4`
+    )
+  }
+  const backup = parseBoolean('backup', raw(get, 'backup'))
+  return {
+    hosts,
+    sshKey,
+    knownHosts,
+    trustOnFirstUse,
+    jumpHost,
+    connectTimeoutSeconds: parseCount('connect-timeout', raw(get, 'connect-timeout'), 1),
+    deployPath,
+    envFile: get('env-file'),
+    secrets: get('secrets'),
+    backupService: backup ? raw(get, 'backup-service') || undefined : undefined,
+    backupKeep: parseCount('backup-keep', raw(get, 'backup-keep'), 1),
+    migrateService: raw(get, 'migrate-service') || undefined,
+    migrateTimeoutSeconds: parseCount('migrate-timeout', raw(get, 'migrate-timeout'), 1),
+    healthUrls: parseLines(raw(get, 'health-urls')),
+    healthRetries: parseCount('health-retries', raw(get, 'health-retries'), 0),
+    lockTimeoutSeconds: parseCount('lock-timeout', raw(get, 'lock-timeout'), 0),
+    lockTtlSeconds: parseCount('lock-ttl', raw(get, 'lock-ttl'), 60),
+    keepReleases: parseCount('keep-releases', raw(get, 'keep-releases'), 2),
+    minFreeMiB: parseCount('min-free-disk', raw(get, 'min-free-disk'), 0),
+    releaseId
+  }
+}
+
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
 export function parseInputs(get: InputGetter): Inputs {
@@ -315,6 +418,7 @@ export function parseInputs(get: InputGetter): Inputs {
     ports: parseChoice('ports', raw(get, 'ports'), ['ephemeral', 'fixed'] as const),
     logDir: raw(get, 'log-dir'),
     build: parseBuildInputs(get, command),
-    scan: parseScanInputs(get)
+    scan: parseScanInputs(get),
+    deploy: parseDeployInputs(get, command)
   }
 }

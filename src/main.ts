@@ -12,6 +12,16 @@ export async function run(): Promise<void> {
     // Masked before anything can print it, even an error about another input.
     const password = core.getInput('registry-password')
     if (password) core.setSecret(password)
+    // A key is masked line by line: the runner matches masks within single lines.
+    for (const line of core.getInput('ssh-key').split(/\r?\n/))
+      if (line.trim().length > 8) core.setSecret(line.trim())
+    for (const line of core.getInput('secrets').split(/\r?\n/)) {
+      const value = line
+        .slice(line.indexOf('=') + 1)
+        .trim()
+        .replace(/^(['"])(.*)\1$/, '$2')
+      if (line.includes('=') && value) core.setSecret(value)
+    }
     const inputs = parseInputs(name => core.getInput(name))
     await runEngine(inputs, [inputs.command], new LocalExecutor(), new ActionReporter())
   } catch (error) {
@@ -23,6 +33,13 @@ export async function run(): Promise<void> {
 export async function post(): Promise<void> {
   try {
     await runTeardown(core.getState('smoke-teardown'), new LocalExecutor(), new ActionReporter())
+    const ssh = core.getState('ssh')
+    if (ssh) {
+      // A cancelled deploy: close its SSH connections and remove the key.
+      const { disposeSsh } = await import('./exec/remote.js')
+      for (const state of JSON.parse(ssh) as unknown[])
+        await disposeSsh(state as Parameters<typeof disposeSsh>[0])
+    }
   } catch (error) {
     core.setFailed(`Cleanup failed: ${error instanceof Error ? error.message : String(error)}`)
   }

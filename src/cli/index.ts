@@ -17,6 +17,8 @@ Commands:
   build     build every service that has a build section (docker buildx bake)
   scan      scan the built images with Trivy and gate on severity (builds first)
   smoke     bring the whole stack up, wait until healthy, tear it down (builds first)
+  deploy    deploy pushed images (--images) to --hosts over SSH
+  rollback  put --hosts back on the previous release (or --release-id)
 
 Options (named like the action's inputs):
   -f, --compose-file FILE     a compose file; repeat for several (default: compose.yaml)
@@ -38,7 +40,7 @@ Options (named like the action's inputs):
 `
 
 /** Inputs that hold secrets: never taken as flags (argv is visible to every user in `ps`). */
-const SECRET_INPUTS = new Set(['registry-password'])
+const SECRET_INPUTS = new Set(['registry-password', 'ssh-key', 'secrets'])
 
 /** Short or alternative flag names for some inputs; every other input is `--<input-name>`. */
 const ALIASES: Record<string, { input: string; short?: string; multiple?: boolean }> = {
@@ -131,7 +133,13 @@ export async function main(argv: string[]): Promise<number> {
       const payload =
         stages.length === 1 && stages[0] === 'plan'
           ? result.plan
-          : { plan: result.plan, images: result.images, scan: result.scan, smoke: result.smoke }
+          : {
+              plan: result.plan,
+              images: result.images,
+              scan: result.scan,
+              smoke: result.smoke,
+              deploy: result.deploy
+            }
       process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`)
     } else if (result.images && stages.includes('build') && !stages.includes('smoke')) {
       process.stdout.write(`${JSON.stringify(result.images)}\n`)

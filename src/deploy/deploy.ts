@@ -29,6 +29,7 @@ import { decideOnHeldLock, describeHolder, parseLockOwner, type LockOwner } from
 import {
   buildManifest,
   isReleaseId,
+  previousRelease,
   releaseLayout,
   releasesToPrune,
   type Manifest,
@@ -500,7 +501,7 @@ export class HostDeployment {
     })
   }
 
-  /** Back to `previous`: switch current, bring it up, and record it. */
+  /** Back to `previous` after this host's own rollout failed: switch current, bring it up, record it. */
   async rollback(previous: string | undefined, why: string): Promise<boolean> {
     if (!this.switched) return false
     if (!previous) {
@@ -509,11 +510,15 @@ export class HostDeployment {
       )
       return false
     }
+    return this.restore(previous, why)
+  }
+
+  private async restore(id: string, why: string): Promise<boolean> {
     try {
-      await this.step(`roll back to ${previous}`, async () => {
-        await this.switchTo(previous)
+      await this.step(`roll back to ${id}`, async () => {
+        await this.switchTo(id)
         await this.remote.runChecked(
-          composeCommands.up(await this.baseOf(previous), this.plan.waitTimeoutSeconds),
+          composeCommands.up(await this.baseOf(id), this.plan.waitTimeoutSeconds),
           'compose up --wait (rollback)',
           {
             timeoutSeconds: this.plan.waitTimeoutSeconds + 120
@@ -521,14 +526,75 @@ export class HostDeployment {
         )
       })
       await this.verify()
-      await this.audit('rollback', previous, why)
+      await this.audit('rollback', id, why)
       this.report.result = 'rolled back'
       return true
     } catch (error) {
       this.reporter.error(
-        `[${this.remote.host}] rollback to ${previous} failed: ${(error as Error).message}`
+        `[${this.remote.host}] rollback to ${id} failed: ${(error as Error).message}`
       )
       return false
+    }
+  }
+
+  /** A later host failed: put this one, already deployed and unlocked, back on its previous release. */
+  async rollbackAfterOtherHostFailed(why: string): Promise<boolean> {
+    const previous = this.report.previous
+    if (!previous) {
+      this.reporter.warning(
+        `[${this.remote.host}] had no release before this deploy; it keeps the new one`
+      )
+      return false
+    }
+    await this.lock(`rollback after: ${why.split('\n')[0]}`)
+    try {
+      return await this.restore(previous, `another host failed: ${why.split('\n')[0]}`)
+    } finally {
+      await this.unlock()
+    }
+  }
+
+  /** `command: rollback`: to `target`, or to the release before the live one. Returns the release. */
+  async rollbackTo(target: string | undefined, owner: string): Promise<string> {
+    await this.lock(owner)
+    try {
+      const current = await this.currentRelease()
+      this.report.previous = current
+      const listing = await this.remote.run(releaseCommands.listReleases(this.layout), {
+        timeoutSeconds: 30
+      })
+      const ids = listing.stdout.split('\n').filter(isReleaseId)
+      const chosen = target ?? (current ? previousRelease(ids, current) : undefined)
+      if (!chosen) {
+        throw new DeployError(
+          this.remote.host,
+          'rollback',
+          `Rollback on ${this.remote.host}: no release before ${current ?? 'the live one'} is kept on the host`
+        )
+      }
+      if (!ids.includes(chosen)) {
+        throw new DeployError(
+          this.remote.host,
+          'rollback',
+          `Rollback on ${this.remote.host}: release ${chosen} is not on the host (it has: ${ids.join(', ') || 'none'})`
+        )
+      }
+      if (chosen === current) {
+        this.reporter.info(`[${this.remote.host}] ${chosen} is already live`)
+        this.report.result = 'deployed'
+        return chosen
+      }
+      this.switched = true
+      if (!(await this.restore(chosen, `rollback from ${current ?? 'nothing'}`))) {
+        throw new DeployError(
+          this.remote.host,
+          'rollback',
+          `Rollback on ${this.remote.host} to ${chosen} failed; see the steps in the job summary`
+        )
+      }
+      return chosen
+    } finally {
+      await this.unlock()
     }
   }
 

@@ -1,0 +1,109 @@
+/**
+ * `stack-deploy deploy` and `stack-deploy rollback` end to end, as a user runs them: the images
+ * output of a pushed build, secrets only in STACK_DEPLOY_* variables, the lab's deploy host
+ * over its real sshd with the pinned key.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { docker, labEnv, referenceStackEnv, runCli } from './lab.js'
+
+const lab = labEnv()
+const namespace = `e2e-deploy-cli-${process.pid}`
+const project = `deploy-cli-${process.pid}`
+const knownHosts = fs.readFileSync(lab.LAB_KNOWN_HOSTS as string, 'utf8')
+
+function args(name: string, pinned: string = knownHosts): string[] {
+  return [
+    ...['-f', 'compose/compose.yaml', '-p', name],
+    ...['--registry', lab.LAB_REGISTRY as string, '--image-namespace', namespace],
+    ...['--registry-username', lab.LAB_REGISTRY_USER as string],
+    ...['--hosts', `${lab.LAB_SSH_USER}@${lab.LAB_HOST}`, `--known-hosts=${pinned}`],
+    ...[
+      '--deploy-path',
+      lab.LAB_DEPLOY_PATH as string,
+      '--health-urls',
+      'http://{host}:8081/api/health'
+    ]
+  ]
+}
+
+// Through the environment, not --env-file: Node itself takes --env-file from anywhere on its
+// command line (even after the script), so that flag never reaches the CLI.
+const envFile = `POSTGRES_IMAGE=${lab.POSTGRES_IMAGE}\nREDIS_IMAGE=${lab.REDIS_IMAGE}\nWEB_PORT=8081`
+const env = referenceStackEnv({
+  STACK_DEPLOY_REGISTRY_PASSWORD: lab.LAB_REGISTRY_PASSWORD as string,
+  STACK_DEPLOY_SSH_KEY: fs.readFileSync(lab.LAB_SSH_KEY as string, 'utf8'),
+  STACK_DEPLOY_SECRETS: 'POSTGRES_PASSWORD=cli-pg-secret\nREDIS_PASSWORD=cli-redis-secret'
+})
+
+describe('deploy and rollback from the CLI', () => {
+  const releases: string[] = []
+
+  afterAll(() => {
+    docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], {
+      DOCKER_HOST: lab.LAB_DEPLOY_DOCKER_HOST as string
+    })
+  })
+
+  it('deploys twice, then rolls back to the first release', async () => {
+    for (const version of ['1', '2']) {
+      const built = runCli(['build', ...args(project), '--push'], {
+        env: { ...env, APP_VERSION: version }
+      })
+      if (built.status !== 0) throw new Error(built.stderr)
+      const deployed = runCli(
+        [
+          'deploy',
+          ...args(project),
+          '--images',
+          built.stdout.trim(),
+          '--backup-service',
+          'postgres',
+          '--migrate-service',
+          'migrate',
+          '--json'
+        ],
+        { env: { ...env, STACK_DEPLOY_ENV_FILE: `${envFile}\nAPP_VERSION=${version}` } }
+      )
+      if (deployed.status !== 0) throw new Error(deployed.stderr)
+      const out = JSON.parse(deployed.stdout) as { deploy: { releaseId: string; url: string } }
+      releases.push(out.deploy.releaseId)
+      expect(out.deploy.url).toBe(`http://${lab.LAB_HOST}:8081/api/health`)
+      const health = await fetch(out.deploy.url)
+      expect(health.headers.get('x-app-version')).toBe(version)
+      for (const secret of [
+        'cli-pg-secret',
+        'cli-redis-secret',
+        lab.LAB_REGISTRY_PASSWORD as string
+      ]) {
+        expect(deployed.stderr).not.toContain(secret)
+      }
+      await new Promise(resolve => setTimeout(resolve, 1100)) // release ids have one-second resolution
+    }
+    const rolled = runCli(['rollback', ...args(project), '--json'], { env })
+    if (rolled.status !== 0) throw new Error(rolled.stderr)
+    expect((JSON.parse(rolled.stdout) as { deploy: { releaseId: string } }).deploy.releaseId).toBe(
+      releases[0]
+    )
+    const health = await fetch(`http://${lab.LAB_HOST}:8081/api/health`)
+    expect(health.headers.get('x-app-version')).toBe('1')
+    expect(fs.readlinkSync(path.join(lab.LAB_DEPLOY_PATH as string, project, 'current'))).toMatch(
+      new RegExp(`${releases[0]}$`)
+    )
+  })
+
+  it('refuses a host whose key is not the pinned one, before running anything', () => {
+    const other = knownHosts.replace(
+      /AAAA\S+/,
+      'AAAAC3NzaC1lZDI1NTE5AAAAIBq7R4nW0b7Pn6cQ2m9Qy9X0x1v0M8yZtq8Xy2vJ5Y6Q'
+    )
+    const name = `${project}-wrong-key`
+    const run = runCli(['rollback', ...args(name, other)], { env })
+    expect(run.status).toBe(1)
+    expect(run.stderr.trim().split('\n').pop()).toMatch(
+      /host key|REMOTE HOST IDENTIFICATION|refusing to connect/i
+    )
+    // Nothing ran on the host: not even the deploy path's project folder exists.
+    expect(fs.existsSync(path.join(lab.LAB_DEPLOY_PATH as string, name))).toBe(false)
+  })
+})

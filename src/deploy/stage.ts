@@ -1,0 +1,269 @@
+/**
+ * `command: deploy` and `command: rollback` across hosts: one SSH connection per host, hosts one
+ * at a time; the first host that fails stops the deploy, and the hosts already switched are
+ * rolled back to the release they had.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import type { ImageMap } from '../build/images.js'
+import type { Plan } from '../compose/plan.js'
+import type { ComposeProjectRef } from '../compose/types.js'
+import { RemoteExecutor } from '../exec/remote.js'
+import type { SshEndpoint } from '../exec/ssh.js'
+import { InputError, type DeployInputs } from '../inputs.js'
+import type { Reporter } from '../report/reporter.js'
+import {
+  DeployError,
+  HostDeployment,
+  deploySummary,
+  healthUrlFor,
+  type DeployPlan,
+  type HostReport
+} from './deploy.js'
+import { deployOverrideYaml } from './override.js'
+import {
+  EnvFileError,
+  buildEnvFile,
+  releaseId as makeReleaseId,
+  unpinnedImages
+} from './release.js'
+
+export interface DeployContext {
+  ref: ComposeProjectRef
+  plan: Plan
+  images: ImageMap
+  inputs: DeployInputs
+  registry: { host: string; username: string; password: string } | undefined
+  waitTimeoutSeconds: number
+  sha: string
+  actor: string
+  runUrl: string | undefined
+}
+
+export interface DeployOutcome {
+  releaseId: string
+  reports: HostReport[]
+  url: string | undefined
+}
+
+function label(endpoint: SshEndpoint): string {
+  return `${endpoint.user}@${endpoint.host}${endpoint.port === 22 ? '' : `:${endpoint.port}`}`
+}
+
+/** Everything a host needs, read and checked before any connection is made. */
+export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan {
+  const unpinned = unpinnedImages(context.images)
+  if (Object.keys(context.images).length === 0) {
+    throw new InputError(
+      'images',
+      'deploy needs the images output of a build step that pushed (push: true)'
+    )
+  }
+  if (unpinned.length > 0) {
+    throw new InputError(
+      'images',
+      `deploys run by digest, but ${unpinned.join(', ')} ${unpinned.length > 1 ? 'have' : 'has'} no image@sha256 ref: build with push: true`
+    )
+  }
+  let envFile: string
+  try {
+    envFile = buildEnvFile([context.inputs.envFile, context.inputs.secrets]).text
+  } catch (error) {
+    if (error instanceof EnvFileError) throw new InputError('env-file', error.message)
+    throw error
+  }
+  const names = new Set<string>()
+  const composeFiles = context.ref.files.map(file => {
+    const name = path.basename(file)
+    if (names.has(name))
+      throw new InputError(
+        'compose-files',
+        `two compose files are named ${name}; the host keeps them side by side, so give them different names`
+      )
+    names.add(name)
+    return {
+      name,
+      content: fs.readFileSync(path.resolve(context.ref.workingDirectory, file), 'utf8')
+    }
+  })
+  const services = new Set(context.plan.services.map(s => s.name))
+  for (const [input, service] of [
+    ['backup-service', context.inputs.backupService],
+    ['migrate-service', context.inputs.migrateService]
+  ] as const) {
+    if (service && !services.has(service)) {
+      throw new InputError(
+        input,
+        `unknown service "${service}"; the project has: ${[...services].join(', ')}`
+      )
+    }
+  }
+  return {
+    project: context.plan.project,
+    releaseId: makeReleaseId(now, context.sha),
+    deployPath: context.inputs.deployPath,
+    composeFiles,
+    images: context.images,
+    envFile,
+    imagesOverride: deployOverrideYaml(context.plan, context.images),
+    registry: context.registry,
+    backupService: context.inputs.backupService,
+    backupKeep: context.inputs.backupKeep,
+    migrateService: context.inputs.migrateService,
+    migrateTimeoutSeconds: context.inputs.migrateTimeoutSeconds,
+    waitTimeoutSeconds: context.waitTimeoutSeconds,
+    lockTimeoutSeconds: context.inputs.lockTimeoutSeconds,
+    lockTtlSeconds: context.inputs.lockTtlSeconds,
+    keepReleases: context.inputs.keepReleases,
+    minFreeMiB: context.inputs.minFreeMiB,
+    healthUrls: context.inputs.healthUrls,
+    healthRetries: context.inputs.healthRetries,
+    sha: context.sha,
+    actor: context.actor,
+    runUrl: context.runUrl
+  }
+}
+
+async function connect(
+  endpoint: SshEndpoint,
+  inputs: DeployInputs,
+  reporter: Reporter
+): Promise<RemoteExecutor> {
+  return RemoteExecutor.open({
+    target: endpoint,
+    jump: inputs.jumpHost,
+    privateKey: inputs.sshKey,
+    knownHosts: inputs.knownHosts,
+    trustOnFirstUse: inputs.trustOnFirstUse,
+    tuning: { connectTimeoutSeconds: inputs.connectTimeoutSeconds },
+    log: { info: message => reporter.info(message), warning: message => reporter.warning(message) },
+    inputs: {
+      knownHosts: 'known-hosts',
+      privateKey: 'ssh-key',
+      host: 'hosts',
+      jumpHost: 'jump-host'
+    }
+  })
+}
+
+/** Deploys to every host in order; on a failure, rolls back the hosts already switched. */
+export async function deployStage(
+  context: DeployContext,
+  reporter: Reporter,
+  now: Date = new Date()
+): Promise<DeployOutcome> {
+  const plan = prepareDeployPlan(context, now)
+  const owner = `${context.actor}${context.runUrl ? ` (${context.runUrl})` : ''}`
+  const reports: HostReport[] = []
+  const done: { remote: RemoteExecutor; host: HostDeployment }[] = []
+  const remotes: RemoteExecutor[] = []
+  try {
+    for (const endpoint of context.inputs.hosts) {
+      const remote = await connect(endpoint, context.inputs, reporter).catch((error: Error) => {
+        reports.push({
+          host: label(endpoint),
+          result: 'not started',
+          steps: [
+            { step: 'connect', seconds: 0, ok: false, detail: error.message.split('\n')[0] ?? '' }
+          ],
+          backup: undefined,
+          migrationOutput: '',
+          previous: undefined
+        })
+        throw error
+      })
+      remotes.push(remote)
+      reporter.saveState('ssh', JSON.stringify(remotes.map(r => r.state())))
+      const host = new HostDeployment(remote, plan, reporter)
+      try {
+        await host.deploy(owner)
+        reports.push(host.report)
+        done.push({ remote, host })
+      } catch (error) {
+        reports.push(host.report)
+        throw error
+      }
+    }
+  } catch (error) {
+    // Put the hosts that were already switched back on the release they had.
+    for (const { host } of done.reverse()) {
+      const rolled = await host.rollbackAfterOtherHostFailed((error as Error).message)
+      host.report.result = rolled ? 'rolled back' : host.report.result
+    }
+    await reporter.addSummary(deploySummary(plan.releaseId, reports))
+    throw error
+  } finally {
+    for (const remote of remotes) await remote.dispose()
+    reporter.saveState('ssh', '')
+  }
+  await reporter.addSummary(deploySummary(plan.releaseId, reports))
+  const first = context.inputs.hosts[0]
+  return {
+    releaseId: plan.releaseId,
+    reports,
+    url: first && plan.healthUrls[0] ? healthUrlFor(plan.healthUrls[0], first.host) : undefined
+  }
+}
+
+/** `command: rollback`: every host back to the release before the live one, or to release-id. */
+export async function rollbackStage(
+  context: Omit<DeployContext, 'images' | 'registry'>,
+  reporter: Reporter
+): Promise<DeployOutcome> {
+  const reports: HostReport[] = []
+  let target = context.inputs.releaseId
+  const remotes: RemoteExecutor[] = []
+  try {
+    for (const endpoint of context.inputs.hosts) {
+      const remote = await connect(endpoint, context.inputs, reporter)
+      remotes.push(remote)
+      reporter.saveState('ssh', JSON.stringify(remotes.map(r => r.state())))
+      const plan: DeployPlan = {
+        ...prepareRollbackPlan(context),
+        releaseId: target ?? 'pending'
+      }
+      const host = new HostDeployment(remote, plan, reporter)
+      const chosen = await host.rollbackTo(
+        target,
+        `${context.actor}${context.runUrl ? ` (${context.runUrl})` : ''}`
+      )
+      target ??= chosen
+      reports.push(host.report)
+    }
+  } finally {
+    for (const remote of remotes) await remote.dispose()
+    reporter.saveState('ssh', '')
+    await reporter.addSummary(deploySummary(`rollback to ${target ?? '?'}`, reports))
+  }
+  return { releaseId: target as string, reports, url: undefined }
+}
+
+function prepareRollbackPlan(
+  context: Omit<DeployContext, 'images' | 'registry'>
+): Omit<DeployPlan, 'releaseId'> {
+  return {
+    project: context.plan.project,
+    deployPath: context.inputs.deployPath,
+    composeFiles: context.ref.files.map(file => ({ name: path.basename(file), content: '' })),
+    images: {},
+    envFile: '',
+    imagesOverride: '',
+    registry: undefined,
+    backupService: undefined,
+    backupKeep: context.inputs.backupKeep,
+    migrateService: undefined,
+    migrateTimeoutSeconds: context.inputs.migrateTimeoutSeconds,
+    waitTimeoutSeconds: context.waitTimeoutSeconds,
+    lockTimeoutSeconds: context.inputs.lockTimeoutSeconds,
+    lockTtlSeconds: context.inputs.lockTtlSeconds,
+    keepReleases: context.inputs.keepReleases,
+    minFreeMiB: 0,
+    healthUrls: context.inputs.healthUrls,
+    healthRetries: context.inputs.healthRetries,
+    sha: context.sha,
+    actor: context.actor,
+    runUrl: context.runUrl
+  }
+}
+
+export { DeployError }
