@@ -1235,8 +1235,19 @@ class HostDeployment {
         if (!service || !previous)
             return;
         await this.step('backup', async () => {
+            const base = await this.baseOf(previous);
+            // A stopped stack has no live database to dump (its volume is untouched by the deploy).
+            const running = await this.remote.run([...base, 'ps', '--status', 'running', '--quiet', service], {
+                timeoutSeconds: 60
+            });
+            if (running.exitCode !== 0 || running.stdout.trim() === '') {
+                this.reporter.warning(`[${this.remote.host}] ${service} of release ${previous} is not running: no backup taken`);
+                return;
+            }
             const file = external_node_path_.posix.join(this.layout.backups, backupFileName(this.plan.releaseId, service));
-            await this.remote.runScript(BACKUP_SCRIPT, [file, ...pgDumpArgs(await this.baseOf(previous), service)], 'pg_dump', { timeoutSeconds: 1800 });
+            await this.remote.runScript(BACKUP_SCRIPT, [file, ...pgDumpArgs(base, service)], 'pg_dump', {
+                timeoutSeconds: 1800
+            });
             await this.remote.runChecked(backupCommands.verify(file), 'check the backup', {
                 timeoutSeconds: 300
             });
