@@ -2,18 +2,20 @@
  * The deploy stage against the lab's deploy host: a real sshd with a pinned host key, a separate
  * dockerd and image store, images pulled from the authenticated lab registry.
  */
-import { exec } from 'node:child_process'
+import { exec, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { MemoryReporter } from '../src/report/reporter.js'
 import { RemoteExecutor } from '../src/exec/remote.js'
+import { DEFAULT_TUNING, sshControlArgv } from '../src/exec/ssh.js'
 import { HostDeployment, type DeployPlan } from '../src/deploy/deploy.js'
+import type { HeldLock } from '../src/deploy/post.js'
 import { deployOverrideYaml } from '../src/deploy/override.js'
 import { buildEnvFile, releaseId } from '../src/deploy/release.js'
 import { planFromConfig } from '../src/compose/plan.js'
 import type { ComposeConfig } from '../src/compose/types.js'
-import { ROOT, docker, labEnv, referenceStackEnv, runCli } from './lab.js'
+import { ROOT, docker, labEnv, referenceStackEnv, runCli, runStep } from './lab.js'
 
 const lab = labEnv()
 const namespace = `e2e-deploy-${process.pid}`
@@ -400,5 +402,76 @@ describe('deploy to the lab host', () => {
     await firstRun
     expect(first.report.result).toBe('deployed')
     expect(fs.existsSync(path.join(lab.LAB_DEPLOY_PATH as string, project, '.lock'))).toBe(false)
+  })
+
+  it('recovers when the SSH connection is killed in the middle of a deploy: a re-run completes', async () => {
+    // A configuration change, so that the rollout recreates api and takes a few seconds.
+    const plan = {
+      ...secondPlan,
+      releaseId: releaseId(new Date(Date.now() + 5000), 'e2e0007'),
+      envFile: secondPlan.envFile.replace("APP_VERSION='2'", "APP_VERSION='7'")
+    }
+    const killMaster = (): void => {
+      const [ssh, ...args] = sshControlArgv(remote.route, remote.paths, DEFAULT_TUNING, 'check')
+      const check = spawnSync(ssh as string, args, { encoding: 'utf8' })
+      const pid = Number(/pid=(\d+)/.exec(check.stderr + check.stdout)?.[1])
+      if (pid > 0) process.kill(pid, 'SIGKILL') // no goodbye: as when a network drops
+    }
+    // Kill the master connection one second into the rollout, while `up --wait` runs on it.
+    class KillingReporter extends MemoryReporter {
+      killed = false
+      override info(message: string): void {
+        super.info(message)
+        if (!this.killed && message.endsWith('] roll out')) {
+          this.killed = true
+          setTimeout(killMaster, 1000)
+        }
+      }
+    }
+    const reporter = new KillingReporter()
+    const first = new HostDeployment(remote, plan, reporter)
+    await expect(first.deploy('e2e')).rejects.toThrow(/failed at "roll out"/)
+    expect(reporter.killed).toBe(true)
+    // The failed run still released its lock: the next command opened a new connection.
+    expect(fs.existsSync(path.join(lab.LAB_DEPLOY_PATH as string, project, '.lock'))).toBe(false)
+
+    const again = new HostDeployment(remote, plan, new MemoryReporter())
+    await again.deploy('e2e')
+    expect(again.report.result).toBe('deployed')
+    expect(fs.readlinkSync(path.join(lab.LAB_DEPLOY_PATH as string, project, 'current'))).toMatch(
+      new RegExp(`${plan.releaseId}$`)
+    )
+    const health = await fetch(`http://${lab.LAB_HOST}:8080/api/health`)
+    expect(health.status).toBe(200)
+    expect(health.headers.get('x-app-version')).toBe('7')
+  })
+
+  it('the post step of a cancelled run releases its lock and closes its connection', async () => {
+    const own = await RemoteExecutor.open({
+      target: {
+        user: lab.LAB_SSH_USER as string,
+        host: lab.LAB_HOST as string,
+        port: Number(lab.LAB_SSH_PORT)
+      },
+      privateKey: fs.readFileSync(lab.LAB_SSH_KEY as string, 'utf8'),
+      knownHosts: fs.readFileSync(lab.LAB_KNOWN_HOSTS as string, 'utf8')
+    })
+    const locks: HeldLock[] = []
+    const host = new HostDeployment(own, secondPlan, new MemoryReporter(), undefined, lock =>
+      locks.push(lock)
+    )
+    await host.lock('a run that gets cancelled')
+    const lockDir = path.join(lab.LAB_DEPLOY_PATH as string, project, '.lock')
+    expect(fs.existsSync(lockDir)).toBe(true)
+    expect(locks).toHaveLength(1)
+    // The runner starts the post step with the state the main step saved.
+    const post = runStep(
+      {},
+      { isPost: 'true', ssh: JSON.stringify([own.state()]), 'deploy-locks': JSON.stringify(locks) }
+    )
+    expect(post.status).toBe(0)
+    expect(post.stdout).toContain('Released the deploy lock')
+    expect(fs.existsSync(lockDir)).toBe(false)
+    expect(fs.existsSync(own.state().dir)).toBe(false)
   })
 })

@@ -34,11 +34,15 @@ export async function post(): Promise<void> {
   try {
     await runTeardown(core.getState('smoke-teardown'), new LocalExecutor(), new ActionReporter())
     const ssh = core.getState('ssh')
-    if (ssh) {
-      // A cancelled deploy: close its SSH connections and remove the key.
-      const { disposeSsh } = await import('./exec/remote.js')
-      for (const state of JSON.parse(ssh) as unknown[])
-        await disposeSsh(state as Parameters<typeof disposeSsh>[0])
+    const locks = core.getState('deploy-locks')
+    if (ssh || locks) {
+      // A cancelled deploy: release its locks, close its SSH connections, remove the key.
+      const { releaseAfterCancel } = await import('./deploy/post.js')
+      await releaseAfterCancel(
+        locks ? JSON.parse(locks) : [],
+        ssh ? JSON.parse(ssh) : [],
+        new ActionReporter()
+      )
     }
   } catch (error) {
     core.setFailed(`Cleanup failed: ${error instanceof Error ? error.message : String(error)}`)

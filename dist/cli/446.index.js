@@ -1036,16 +1036,20 @@ class HostDeployment {
     plan;
     reporter;
     now;
+    onLocked;
     report;
     layout;
     token = (0,external_node_crypto_.randomBytes)(8).toString('hex');
     locked = false;
     switched = false;
-    constructor(remote, plan, reporter, now = () => new Date()) {
+    constructor(remote, plan, reporter, now = () => new Date(), 
+    /** Told when a lock is taken, so that the post step can release it after a cancellation. */
+    onLocked) {
         this.remote = remote;
         this.plan = plan;
         this.reporter = reporter;
         this.now = now;
+        this.onLocked = onLocked;
         this.layout = releaseLayout(plan.deployPath, plan.project, plan.releaseId);
         this.report = {
             host: remote.host,
@@ -1145,6 +1149,11 @@ class HostDeployment {
                         ttlSeconds: this.plan.lockTtlSeconds
                     };
                     this.locked = true;
+                    this.onLocked?.({
+                        ssh: this.remote.state(),
+                        lockDir: this.layout.lockDir,
+                        token: this.token
+                    });
                     await this.remote.writeFile(external_node_path_.posix.join(this.layout.lockDir, 'owner.json'), JSON.stringify(record), 0o644, { step: 'write the lock owner', timeoutSeconds: 30 });
                     return;
                 }
@@ -1632,6 +1641,7 @@ async function deployStage(context, reporter, now = new Date()) {
     const reports = [];
     const done = [];
     const remotes = [];
+    const locks = [];
     try {
         for (const endpoint of context.inputs.hosts) {
             const remote = await connect(endpoint, context.inputs, reporter).catch((error) => {
@@ -1649,7 +1659,10 @@ async function deployStage(context, reporter, now = new Date()) {
             });
             remotes.push(remote);
             reporter.saveState('ssh', JSON.stringify(remotes.map(r => r.state())));
-            const host = new HostDeployment(remote, plan, reporter);
+            const host = new HostDeployment(remote, plan, reporter, undefined, lock => {
+                locks.push(lock);
+                reporter.saveState('deploy-locks', JSON.stringify(locks));
+            });
             try {
                 await host.deploy(owner);
                 reports.push(host.report);
@@ -1674,6 +1687,7 @@ async function deployStage(context, reporter, now = new Date()) {
         for (const remote of remotes)
             await remote.dispose();
         reporter.saveState('ssh', '');
+        reporter.saveState('deploy-locks', '');
     }
     await reporter.addSummary(deploySummary(plan.releaseId, reports));
     const first = context.inputs.hosts[0];

@@ -13,6 +13,7 @@ import * as path from 'node:path'
 import type { ImageMap } from '../build/images.js'
 import type { Reporter } from '../report/reporter.js'
 import type { RemoteExecutor } from '../exec/remote.js'
+import type { HeldLock } from './post.js'
 import {
   backupCommands,
   backupFileName,
@@ -128,7 +129,9 @@ export class HostDeployment {
     private readonly remote: RemoteExecutor,
     private readonly plan: DeployPlan,
     private readonly reporter: Reporter,
-    private readonly now: () => Date = () => new Date()
+    private readonly now: () => Date = () => new Date(),
+    /** Told when a lock is taken, so that the post step can release it after a cancellation. */
+    private readonly onLocked?: (lock: HeldLock) => void
   ) {
     this.layout = releaseLayout(plan.deployPath, plan.project, plan.releaseId)
     this.report = {
@@ -254,6 +257,11 @@ export class HostDeployment {
             ttlSeconds: this.plan.lockTtlSeconds
           }
           this.locked = true
+          this.onLocked?.({
+            ssh: this.remote.state(),
+            lockDir: this.layout.lockDir,
+            token: this.token
+          })
           await this.remote.writeFile(
             path.posix.join(this.layout.lockDir, 'owner.json'),
             JSON.stringify(record),

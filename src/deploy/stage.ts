@@ -21,6 +21,7 @@ import {
   type HostReport
 } from './deploy.js'
 import { deployOverrideYaml } from './override.js'
+import type { HeldLock } from './post.js'
 import {
   EnvFileError,
   buildEnvFile,
@@ -157,6 +158,7 @@ export async function deployStage(
   const reports: HostReport[] = []
   const done: { remote: RemoteExecutor; host: HostDeployment }[] = []
   const remotes: RemoteExecutor[] = []
+  const locks: HeldLock[] = []
   try {
     for (const endpoint of context.inputs.hosts) {
       const remote = await connect(endpoint, context.inputs, reporter).catch((error: Error) => {
@@ -174,7 +176,10 @@ export async function deployStage(
       })
       remotes.push(remote)
       reporter.saveState('ssh', JSON.stringify(remotes.map(r => r.state())))
-      const host = new HostDeployment(remote, plan, reporter)
+      const host = new HostDeployment(remote, plan, reporter, undefined, lock => {
+        locks.push(lock)
+        reporter.saveState('deploy-locks', JSON.stringify(locks))
+      })
       try {
         await host.deploy(owner)
         reports.push(host.report)
@@ -195,6 +200,7 @@ export async function deployStage(
   } finally {
     for (const remote of remotes) await remote.dispose()
     reporter.saveState('ssh', '')
+    reporter.saveState('deploy-locks', '')
   }
   await reporter.addSummary(deploySummary(plan.releaseId, reports))
   const first = context.inputs.hosts[0]
