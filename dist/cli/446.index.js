@@ -1210,11 +1210,17 @@ class HostDeployment {
     async upload(manifest) {
         await this.step('upload', async () => {
             await this.remote.runChecked(releaseCommands.makeRelease(this.layout), 'create the release directory', { timeoutSeconds: 30 });
-            for (const file of this.plan.composeFiles) {
-                await this.remote.writeFile(external_node_path_.posix.join(this.layout.release, file.name), file.content, 0o644, { timeoutSeconds: 60 });
-            }
-            await this.remote.writeFile(external_node_path_.posix.join(this.layout.release, 'images.override.yaml'), this.plan.imagesOverride, 0o644, { timeoutSeconds: 60 });
-            await this.remote.writeFile(external_node_path_.posix.join(this.layout.release, '.env'), this.plan.envFile, 0o600, { step: 'write the env file', timeoutSeconds: 60 });
+            // Independent files, written at once over the one connection (its session limit applies).
+            await Promise.all([
+                ...this.plan.composeFiles.map(file => this.remote.writeFile(external_node_path_.posix.join(this.layout.release, file.name), file.content, 0o644, {
+                    timeoutSeconds: 60
+                })),
+                this.remote.writeFile(external_node_path_.posix.join(this.layout.release, 'images.override.yaml'), this.plan.imagesOverride, 0o644, { timeoutSeconds: 60 }),
+                this.remote.writeFile(external_node_path_.posix.join(this.layout.release, '.env'), this.plan.envFile, 0o600, {
+                    step: 'write the env file',
+                    timeoutSeconds: 60
+                })
+            ]);
             await this.writeManifest(manifest);
         });
     }
@@ -1452,8 +1458,15 @@ class HostDeployment {
                 composeFiles: this.plan.composeFiles.map(f => f.name)
             });
             await this.upload(manifest);
-            await this.pull();
-            await this.backup(manifest, previous);
+            // The pull touches nothing that runs and the backup reads the live database: they can
+            // overlap. Both are awaited before anything fails, so no work is left running.
+            const [pulled, backedUp] = await Promise.allSettled([
+                this.pull(),
+                this.backup(manifest, previous)
+            ]);
+            for (const outcome of [pulled, backedUp])
+                if (outcome.status === 'rejected')
+                    throw outcome.reason;
             await this.migrate();
             try {
                 await this.rollout();

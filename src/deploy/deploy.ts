@@ -339,26 +339,34 @@ export class HostDeployment {
         'create the release directory',
         { timeoutSeconds: 30 }
       )
-      for (const file of this.plan.composeFiles) {
-        await this.remote.writeFile(
-          path.posix.join(this.layout.release, file.name),
-          file.content,
+      // Independent files, written at once over the one connection (its session limit applies).
+      await Promise.all([
+        ...this.plan.composeFiles.map(file =>
+          this.remote.writeFile(
+            path.posix.join(this.layout.release, file.name),
+            file.content,
+            0o644,
+            {
+              timeoutSeconds: 60
+            }
+          )
+        ),
+        this.remote.writeFile(
+          path.posix.join(this.layout.release, 'images.override.yaml'),
+          this.plan.imagesOverride,
           0o644,
           { timeoutSeconds: 60 }
+        ),
+        this.remote.writeFile(
+          path.posix.join(this.layout.release, '.env'),
+          this.plan.envFile,
+          0o600,
+          {
+            step: 'write the env file',
+            timeoutSeconds: 60
+          }
         )
-      }
-      await this.remote.writeFile(
-        path.posix.join(this.layout.release, 'images.override.yaml'),
-        this.plan.imagesOverride,
-        0o644,
-        { timeoutSeconds: 60 }
-      )
-      await this.remote.writeFile(
-        path.posix.join(this.layout.release, '.env'),
-        this.plan.envFile,
-        0o600,
-        { step: 'write the env file', timeoutSeconds: 60 }
-      )
+      ])
       await this.writeManifest(manifest)
     })
   }
@@ -662,8 +670,14 @@ export class HostDeployment {
         composeFiles: this.plan.composeFiles.map(f => f.name)
       })
       await this.upload(manifest)
-      await this.pull()
-      await this.backup(manifest, previous)
+      // The pull touches nothing that runs and the backup reads the live database: they can
+      // overlap. Both are awaited before anything fails, so no work is left running.
+      const [pulled, backedUp] = await Promise.allSettled([
+        this.pull(),
+        this.backup(manifest, previous)
+      ])
+      for (const outcome of [pulled, backedUp])
+        if (outcome.status === 'rejected') throw outcome.reason
       await this.migrate()
       try {
         await this.rollout()
