@@ -5,6 +5,7 @@ import { parseSeverities } from './scan/report.js'
 import { parseProbes, ProbeSpecError, type Probe } from './smoke/probes.js'
 import type { PortMode } from './smoke/override.js'
 import { parseSshEndpoint, type SshEndpoint } from './exec/ssh.js'
+import { isReleaseId } from './deploy/release.js'
 
 /**
  * The one typed inputs module. Its keys are the inputs of action.yml (a unit test checks that
@@ -339,7 +340,7 @@ function parseDeployInputs(get: InputGetter, command: string): DeployInputs {
     throw new InputError('deploy-path', `"${deployPath}" must be an absolute path without ".."`)
   }
   const releaseId = raw(get, 'release-id') || undefined
-  if (releaseId !== undefined && !/^\d{8}T\d{6}Z-[0-9a-z]{1,12}$/.test(releaseId)) {
+  if (releaseId !== undefined && !isReleaseId(releaseId)) {
     throw new InputError(
       'release-id',
       `"${releaseId}" is not a release id like 20261121T220130Z-1a2b3c4`

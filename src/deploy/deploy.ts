@@ -26,7 +26,7 @@ import {
   releaseCommands,
   remoteComposeArgs
 } from './commands.js'
-import { decideOnHeldLock, describeHolder, parseLockOwner, type LockOwner } from './lock.js'
+import { decideOnHeldLock, parseLockOwner, type LockOwner } from './lock.js'
 import {
   buildManifest,
   isReleaseId,
@@ -740,5 +740,3 @@ export function deploySummary(releaseId: string, reports: HostReport[]): string 
   })
   return [`### Deploy ${releaseId}`, '', ...blocks].join('\n')
 }
-
-export { describeHolder }

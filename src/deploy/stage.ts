@@ -9,11 +9,10 @@ import type { ImageMap } from '../build/images.js'
 import type { Plan } from '../compose/plan.js'
 import type { ComposeProjectRef } from '../compose/types.js'
 import { RemoteExecutor } from '../exec/remote.js'
-import type { SshEndpoint } from '../exec/ssh.js'
+import { endpointLabel, type SshEndpoint } from '../exec/ssh.js'
 import { InputError, type DeployInputs } from '../inputs.js'
 import type { Reporter } from '../report/reporter.js'
 import {
-  DeployError,
   HostDeployment,
   deploySummary,
   healthUrlFor,
@@ -45,10 +44,6 @@ export interface DeployOutcome {
   releaseId: string
   reports: HostReport[]
   url: string | undefined
-}
-
-function label(endpoint: SshEndpoint): string {
-  return `${endpoint.user}@${endpoint.host}${endpoint.port === 22 ? '' : `:${endpoint.port}`}`
 }
 
 /** Everything a host needs, read and checked before any connection is made. */
@@ -163,7 +158,7 @@ export async function deployStage(
     for (const endpoint of context.inputs.hosts) {
       const remote = await connect(endpoint, context.inputs, reporter).catch((error: Error) => {
         reports.push({
-          host: label(endpoint),
+          host: endpointLabel(endpoint),
           result: 'not started',
           steps: [
             { step: 'connect', seconds: 0, ok: false, detail: error.message.split('\n')[0] ?? '' }
@@ -271,5 +266,3 @@ function prepareRollbackPlan(
     runUrl: context.runUrl
   }
 }
-
-export { DeployError }

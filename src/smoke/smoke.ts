@@ -153,10 +153,8 @@ export async function smokeStage(
   const started = Date.now()
   const services = options.services.length > 0 ? options.services : plan.services.map(s => s.name)
   // Probes are checked against the stack before anything starts.
-  validateProbeTargets(
-    options.probes,
-    plan.services.filter(s => services.includes(s.name) || options.services.length === 0)
-  )
+  const stackServices = plan.services.filter(s => services.includes(s.name))
+  validateProbeTargets(options.probes, stackServices)
 
   const project = smokeProjectName(plan.project)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-deploy-smoke-'))
@@ -261,12 +259,11 @@ export async function smokeStage(
       `Stack ${project} is up: every service healthy or done in ${secondsToReady.toFixed(1)}s`
     )
 
-    const probeServices = plan.services.filter(s => services.includes(s.name))
     const needPorts =
       options.probes.some(p => p.kind === 'http') || options.testCommand !== undefined
     const ports = needPorts
       ? await resolvePublishedPorts(
-          probeServices,
+          stackServices,
           { base, cwd },
           { executor, log: line => reporter.info(line) }
         )
@@ -292,7 +289,7 @@ export async function smokeStage(
     }
 
     if (options.testCommand !== undefined) {
-      const urls = stackUrls(probeServices, ports)
+      const urls = stackUrls(stackServices, ports)
       reporter.info(`Running the test command with ${Object.keys(urls).join(', ') || 'no URLs'}`)
       const test = await reporter.group('Test command', () =>
         executor.run(testCommandArgs(options.testCommand as string), {
