@@ -1,4 +1,6 @@
 import * as actionsExec from '@actions/exec'
+import { spawn } from 'node:child_process'
+import * as os from 'node:os'
 import type { Writable } from 'node:stream'
 
 /** The outcome of one command. Output is captured whole; callers decide what to show. */
@@ -57,10 +59,18 @@ export class LocalExecutor implements Executor {
     const env = options.env
       ? { ...(process.env as Record<string, string>), ...options.env }
       : undefined
+    if (options.input !== undefined) {
+      const output = await runWithInput(file, args, options.input, {
+        cwd: options.cwd,
+        env,
+        echo: options.stream ? this.echo : undefined,
+        onLine: options.onLine
+      })
+      return { argv, ...output, durationMs: Date.now() - started }
+    }
     const output = await actionsExec.getExecOutput(file, args, {
       cwd: options.cwd,
       env,
-      input: options.input === undefined ? undefined : Buffer.from(options.input),
       ignoreReturnCode: true,
       silent: !options.stream,
       outStream: this.echo,
@@ -75,6 +85,68 @@ export class LocalExecutor implements Executor {
       durationMs: Date.now() - started
     }
   }
+}
+
+/**
+ * Runs a command with `input` on its stdin. @actions/exec writes its `input` option without
+ * an error handler: a command that exits before reading all of it (ssh to a host whose
+ * command failed early, with more than a pipe buffer of input) makes Node die with EPIPE.
+ * Here a closed stdin is only the command's business: its exit code says what happened.
+ */
+export async function runWithInput(
+  file: string,
+  args: string[],
+  input: string,
+  options: {
+    cwd?: string
+    env?: Record<string, string>
+    echo?: Writable
+    onLine?: (line: string) => void
+  } = {}
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true
+    })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    const partial = { out: '', err: '' }
+    const collect =
+      (chunks: Buffer[], key: 'out' | 'err') =>
+      (chunk: Buffer): void => {
+        chunks.push(chunk)
+        options.echo?.write(chunk)
+        if (!options.onLine) return
+        const lines = (partial[key] + chunk.toString('utf8')).split(/\r?\n/)
+        partial[key] = lines.pop() ?? ''
+        for (const line of lines) options.onLine(line)
+      }
+    child.stdout.on('data', collect(out, 'out'))
+    child.stderr.on('data', collect(err, 'err'))
+    // EPIPE/ECONNRESET when the command stops reading: not our failure, its exit code tells.
+    child.stdin.on('error', () => undefined)
+    child.on('error', error => reject(new Error(`cannot run ${file}: ${error.message}`)))
+    child.on('close', (code, signal) => {
+      if (options.onLine) {
+        if (partial.out) options.onLine(partial.out)
+        if (partial.err) options.onLine(partial.err)
+      }
+      resolve({
+        // Killed by a signal: the shell's convention, 128 + signal number.
+        exitCode: code ?? 128 + signalNumber(signal),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8')
+      })
+    })
+    child.stdin.end(input)
+  })
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return (signal && os.constants.signals[signal]) || 1
 }
 
 /** The last `count` non-empty lines of a command's output, for error messages. */
