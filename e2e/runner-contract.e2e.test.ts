@@ -150,3 +150,102 @@ describe('the action under the runner contract', () => {
     expect(run.stdout).not.toContain('Cleaning up')
   })
 })
+
+describe('deploy under the runner contract', () => {
+  const lab = labEnv()
+  const project = `runner-deploy-${process.pid}`
+  const common = {
+    'compose-files': 'compose/compose.yaml',
+    'working-directory': ROOT,
+    'project-name': project,
+    registry: lab.LAB_REGISTRY as string,
+    'image-namespace': `e2e-runner-deploy-${process.pid}`,
+    'registry-username': lab.LAB_REGISTRY_USER as string,
+    'registry-password': lab.LAB_REGISTRY_PASSWORD as string
+  }
+
+  afterAll(() => {
+    docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], {
+      DOCKER_HOST: lab.LAB_DEPLOY_DOCKER_HOST as string
+    })
+  })
+
+  it('deploy: writes release-id, url and digests, a per-host summary, and clears its state', async () => {
+    const built = runStep({ ...common, command: 'build', push: 'true' }, {}, referenceStackEnv())
+    expect(built.status).toBe(0)
+    const images = JSON.parse(built.outputs.images as string) as Record<string, { ref: string }>
+
+    const run = runStep(
+      {
+        ...common,
+        command: 'deploy',
+        images: built.outputs.images as string,
+        hosts: `${lab.LAB_SSH_USER}@${lab.LAB_HOST}`,
+        'ssh-key': fs.readFileSync(lab.LAB_SSH_KEY as string, 'utf8'),
+        'known-hosts': fs.readFileSync(lab.LAB_KNOWN_HOSTS as string, 'utf8'),
+        'deploy-path': lab.LAB_DEPLOY_PATH as string,
+        'env-file': `POSTGRES_IMAGE=${lab.POSTGRES_IMAGE}\nREDIS_IMAGE=${lab.REDIS_IMAGE}\nWEB_PORT=8083`,
+        secrets: 'POSTGRES_PASSWORD=runner-pg-secret\nREDIS_PASSWORD=runner-redis-secret',
+        'backup-service': 'postgres',
+        'migrate-service': 'migrate',
+        'health-urls': 'http://{host}:8083/api/health'
+      },
+      {},
+      referenceStackEnv()
+    )
+    expect(run.status).toBe(0)
+
+    const releaseId = run.outputs['release-id'] as string
+    expect(releaseId).toMatch(/^\d{8}T\d{6}Z-[0-9a-z]+$/)
+    expect(run.outputs.url).toBe(`http://${lab.LAB_HOST}:8083/api/health`)
+    const digests = JSON.parse(run.outputs.digests as string) as Record<string, string>
+    expect(digests).toEqual(
+      Object.fromEntries(Object.entries(images).map(([service, image]) => [service, image.ref]))
+    )
+    for (const ref of Object.values(digests)) expect(ref).toMatch(/@sha256:[0-9a-f]{64}$/)
+    // What the host runs is what the outputs say.
+    const manifest = JSON.parse(
+      fs.readFileSync(
+        path.join(lab.LAB_DEPLOY_PATH as string, project, 'releases', releaseId, 'manifest.json'),
+        'utf8'
+      )
+    ) as { images: Record<string, string> }
+    expect(manifest.images).toEqual(digests)
+    expect((await fetch(run.outputs.url as string)).status).toBe(200)
+
+    // The summary: the release, the host's result, each step with its time.
+    expect(run.summary).toContain(`### Deploy ${releaseId}`)
+    expect(run.summary).toContain(`#### ${lab.LAB_SSH_USER}@${lab.LAB_HOST}: deployed`)
+    for (const step of [
+      'preflight',
+      'lock',
+      'upload',
+      'pull',
+      'migrate',
+      'roll out',
+      'verify',
+      'prune'
+    ])
+      expect(run.summary).toMatch(new RegExp(`\\| ✅ ${step} \\| \\d+\\.\\ds \\|`))
+    expect(run.summary).toContain('<summary>Migration output</summary>')
+
+    // Nothing is left for the post step: no connection, no lock.
+    expect(run.state.ssh).toBe('')
+    expect(run.state['deploy-locks']).toBe('')
+    for (const secret of [
+      'runner-pg-secret',
+      'runner-redis-secret',
+      lab.LAB_REGISTRY_PASSWORD as string
+    ]) {
+      // ::add-mask:: is how the runner learns what to hide; everything else must not show it.
+      expect(run.stdout).toContain(`::add-mask::${secret}`)
+      expect(
+        run.stdout
+          .split('\n')
+          .filter(line => !line.startsWith('::add-mask::'))
+          .join('\n')
+      ).not.toContain(secret)
+      expect(run.summary).not.toContain(secret)
+    }
+  })
+})

@@ -23,8 +23,8 @@ var external_node_fs_ = __webpack_require__(3024);
 var external_node_os_ = __webpack_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
-// EXTERNAL MODULE: ./src/exec/executor.ts
-var executor = __webpack_require__(9572);
+// EXTERNAL MODULE: ./src/exec/executor.ts + 1 modules
+var executor = __webpack_require__(6168);
 // EXTERNAL MODULE: ./node_modules/@actions/cache/lib/cache.js + 340 modules
 var cache = __webpack_require__(1691);
 ;// CONCATENATED MODULE: ./src/scan/cache-store.ts

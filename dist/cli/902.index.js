@@ -18,8 +18,8 @@ __webpack_require__.d(__webpack_exports__, {
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
-// EXTERNAL MODULE: ./src/exec/executor.ts
-var executor = __webpack_require__(9572);
+// EXTERNAL MODULE: ./src/exec/executor.ts + 1 modules
+var executor = __webpack_require__(6168);
 // EXTERNAL MODULE: ./src/inputs.ts + 1 modules
 var inputs = __webpack_require__(8673);
 // EXTERNAL MODULE: ./src/exec/ssh.ts
