@@ -1,6 +1,15 @@
 import * as path from 'node:path'
-import { backupsToPrune, deploySummary, healthUrlFor } from '../src/deploy/deploy.js'
-import { prepareDeployPlan, type DeployContext } from '../src/deploy/stage.js'
+import {
+  backupsToPrune,
+  deploySummary,
+  healthUrlFor,
+  type HostReport
+} from '../src/deploy/deploy.js'
+import {
+  describeOtherHostOutcome,
+  prepareDeployPlan,
+  type DeployContext
+} from '../src/deploy/stage.js'
 import { planFromConfig } from '../src/compose/plan.js'
 import { parseInputs } from '../src/inputs.js'
 
@@ -147,5 +156,27 @@ describe('deploy helpers', () => {
     )
     expect(summary).toContain('Backup: `/srv/x/backups/b.sql.gz` (2048 bytes)')
     expect(summary).toContain('applied 003_add_tags.sql')
+  })
+})
+
+describe('what a failed multi-host deploy says of the hosts already switched', () => {
+  const report = (previous: string | undefined): HostReport => ({
+    host: 'deploy@web-1',
+    result: 'deployed',
+    steps: [],
+    backup: undefined,
+    migrationOutput: '',
+    previous
+  })
+  it.each([
+    ['20261120T100000Z-aaaaaaa', true, 'deploy@web-1 was rolled back to 20261120T100000Z-aaaaaaa'],
+    [undefined, false, 'deploy@web-1 had no release before and keeps the new one'],
+    [
+      '20261120T100000Z-aaaaaaa',
+      false,
+      'deploy@web-1 could not be rolled back to 20261120T100000Z-aaaaaaa and runs the new release: roll it back with command: rollback'
+    ]
+  ])('previous %s, rolled back %s', (previous, rolled, expected) => {
+    expect(describeOtherHostOutcome(report(previous), rolled)).toBe(expected)
   })
 })

@@ -186,11 +186,16 @@ export async function deployStage(
     }
   } catch (error) {
     // Put the hosts that were already switched back on the release they had.
+    const outcomes: string[] = []
     for (const { host } of done.reverse()) {
       const rolled = await host.rollbackAfterOtherHostFailed((error as Error).message)
       host.report.result = rolled ? 'rolled back' : host.report.result
+      outcomes.push(describeOtherHostOutcome(host.report, rolled))
     }
     await reporter.addSummary(deploySummary(plan.releaseId, reports))
+    if (outcomes.length > 0 && error instanceof Error) {
+      error.message = `${error.message}. ${outcomes.reverse().join('; ')}`
+    }
     throw error
   } finally {
     for (const remote of remotes) await remote.dispose()
@@ -204,6 +209,13 @@ export async function deployStage(
     reports,
     url: first && plan.healthUrls[0] ? healthUrlFor(plan.healthUrls[0], first.host) : undefined
   }
+}
+
+/** What became of a host that had already deployed when a later host failed. */
+export function describeOtherHostOutcome(report: HostReport, rolledBack: boolean): string {
+  if (rolledBack) return `${report.host} was rolled back to ${report.previous}`
+  if (!report.previous) return `${report.host} had no release before and keeps the new one`
+  return `${report.host} could not be rolled back to ${report.previous} and runs the new release: roll it back with command: rollback`
 }
 
 /** `command: rollback`: every host back to the release before the live one, or to release-id. */
