@@ -62,6 +62,74 @@ DEPLOY_PATH=/srv/stack-deploy
 
 REGISTRY_PIDFILE=$PIDS/registry.pid
 
+# Deploy host 2: a second, separate "remote" host built like the first (own
+# network namespace, veth pair, dockerd, sshd and host key; same user and
+# client key). Its veth is a /30 inside the lab's /24: the more specific
+# route on this machine sends 198.18.47.4/30 to sdlab2, everything else in
+# the /24 stays on sdlab0. Inside the namespace the only route besides the
+# /30 is a host route to the registry's address (via this machine's end).
+NETNS2=sdlab-deploy2
+NETNS2_PATH=/run/netns/$NETNS2
+VETH2_HOST=sdlab2
+VETH2_NS=sdlab3
+HOST2_IP=198.18.47.5
+DEPLOY2_IP=198.18.47.6
+PREFIX2=30
+DEPLOY2_SOCK=$RUN_DIR/deploy2/docker.sock
+DEPLOY2_DOCKER_HOST=unix://$DEPLOY2_SOCK
+DEPLOY2_EXEC_ROOT=$RUN_DIR/deploy2/exec
+DEPLOY2_DATA_ROOT=$STATE/deploy2/docker
+DEPLOY2_PIDFILE=$PIDS/dockerd-deploy2.pid
+DEPLOY2_BIP=10.215.0.1/24
+DEPLOY2_POOL=base=10.216.0.0/16,size=24
+SSH_HOST2_KEY=$SSH_DIR/ssh_host2_ed25519_key
+SSHD2_CONFIG=$SSH_DIR/sshd2_config
+SSHD2_PIDFILE=$PIDS/sshd2.pid
+# The filesystem is shared with this machine, so host 2's daemons run in a
+# mount namespace of their own where $DEPLOY_PATH is a bind mount of this
+# directory (host 1 sees the real $DEPLOY_PATH).
+DEPLOY2_PATH_ON_LAB=$STATE/deploy2/srv
+
+DEPLOY_HOSTS=(1 2)
+
+# use_host N: point the H_* variables at deploy host N (1 or 2). Host 1 keeps
+# the names and paths it always had.
+use_host() {
+  case $1 in
+  1)
+    H_N=1 H_TAG=deploy H_NAME="the deploy host" H_NAMES="the deploy host's"
+    H_NETNS=$NETNS H_NETNS_PATH=$NETNS_PATH H_VETH_HOST=$VETH_HOST H_VETH_NS=$VETH_NS
+    H_GW=$HOST_IP H_IP=$DEPLOY_IP H_PREFIX=$PREFIX
+    # On-link: the registry's address is in the namespace's own /24.
+    H_ROUTE_TO=
+    H_STATE=$STATE/deploy H_RUN=$RUN_DIR/deploy
+    H_SOCK=$DEPLOY_SOCK H_DOCKER_HOST=$DEPLOY_DOCKER_HOST H_EXEC_ROOT=$DEPLOY_EXEC_ROOT
+    H_DATA_ROOT=$DEPLOY_DATA_ROOT H_PIDFILE=$DEPLOY_PIDFILE H_BIP=$DEPLOY_BIP H_POOL=$DEPLOY_POOL
+    H_SPEC=$PIDS/dockerd-deploy.spec H_DOCKERD_LOG=$LOGS/dockerd-deploy.log
+    H_HOST_KEY=$SSH_HOST_KEY H_HOST_KEY_COMMENT=stack-deploy-lab-host
+    H_SSHD_CONFIG=$SSHD_CONFIG H_SSHD_PIDFILE=$SSHD_PIDFILE H_SSHD_LOG=$LOGS/sshd.log H_SSHD_NAME=sshd
+    # Empty: sees this machine's $DEPLOY_PATH, no mount namespace of its own.
+    H_SRV=
+    H_SMOKE_MARKER=$STATE/smoke-deploy.ok
+    ;;
+  2)
+    H_N=2 H_TAG=deploy2 H_NAME="deploy host 2" H_NAMES="deploy host 2's"
+    H_NETNS=$NETNS2 H_NETNS_PATH=$NETNS2_PATH H_VETH_HOST=$VETH2_HOST H_VETH_NS=$VETH2_NS
+    H_GW=$HOST2_IP H_IP=$DEPLOY2_IP H_PREFIX=$PREFIX2
+    H_ROUTE_TO=$HOST_IP
+    H_STATE=$STATE/deploy2 H_RUN=$RUN_DIR/deploy2
+    H_SOCK=$DEPLOY2_SOCK H_DOCKER_HOST=$DEPLOY2_DOCKER_HOST H_EXEC_ROOT=$DEPLOY2_EXEC_ROOT
+    H_DATA_ROOT=$DEPLOY2_DATA_ROOT H_PIDFILE=$DEPLOY2_PIDFILE H_BIP=$DEPLOY2_BIP H_POOL=$DEPLOY2_POOL
+    H_SPEC=$PIDS/dockerd-deploy2.spec H_DOCKERD_LOG=$LOGS/dockerd-deploy2.log
+    H_HOST_KEY=$SSH_HOST2_KEY H_HOST_KEY_COMMENT=stack-deploy-lab-host2
+    H_SSHD_CONFIG=$SSHD2_CONFIG H_SSHD_PIDFILE=$SSHD2_PIDFILE H_SSHD_LOG=$LOGS/sshd2.log H_SSHD_NAME=sshd2
+    H_SRV=$DEPLOY2_PATH_ON_LAB
+    H_SMOKE_MARKER=$STATE/smoke-deploy2.ok
+    ;;
+  *) die "use_host: no deploy host $1" ;;
+  esac
+}
+
 # Images built by the lab: <short name>=<repository:tag in the lab registry>.
 LAB_IMAGES=(debian node postgres redis nginx)
 declare -A IMAGE_REF=(
@@ -128,11 +196,34 @@ pidfile_pid() {
 
 # netns_id PID: the network namespace of a process, e.g. net:[4026531840].
 netns_id() { readlink "/proc/$1/ns/net" 2>/dev/null; }
-# The namespace behind /run/netns/$NETNS, in the same format.
-lab_netns_id() {
+# netns_path_id PATH: the namespace behind a /run/netns file, same format.
+netns_path_id() {
   local ino
-  ino=$(stat -L -c %i "$NETNS_PATH" 2>/dev/null) || return 1
+  ino=$(stat -L -c %i "$1" 2>/dev/null) || return 1
   echo "net:[$ino]"
+}
+# The namespace behind /run/netns/$NETNS (host 1), and of the current host.
+lab_netns_id() { netns_path_id "$NETNS_PATH"; }
+host_netns_id() { netns_path_id "$H_NETNS_PATH"; }
+
+# pids_in_netns NS_ID: every process in that network namespace.
+pids_in_netns() {
+  local p
+  for p in /proc/[0-9]*; do
+    p=${p#/proc/}
+    [[ $(netns_id "$p") == "$1" ]] && echo "$p"
+  done
+  return 0
+}
+
+# host_view_ok PID: the process sees the current host's deploy path (H_SRV
+# bind-mounted on $DEPLOY_PATH for a host with its own, else the real one).
+# /proc/PID/root resolves paths in that process's mount namespace.
+host_view_ok() {
+  local want=${H_SRV:-$DEPLOY_PATH} got exp
+  got=$(stat -c %d:%i "/proc/$1/root$DEPLOY_PATH" 2>/dev/null) || return 1
+  exp=$(stat -c %d:%i "$want" 2>/dev/null) || return 1
+  [[ $got == "$exp" ]]
 }
 
 # stop_pid PID NAME [TIMEOUT]: SIGTERM, wait, then SIGKILL.
@@ -261,6 +352,22 @@ cleanup_engine_leftovers() {
 # `ip netns exec`): the latter also unshares the mount namespace and remounts
 # /sys, which hides the cgroup mounts dockerd needs.
 in_ns() { nsenter --net="$NETNS_PATH" -- "$@"; }
+# The same for the current host (use_host).
+in_host_ns() { nsenter --net="$H_NETNS_PATH" -- "$@"; }
+
+# host_daemon_cmd: set HOST_CMD to the prefix that starts a daemon as a
+# process of the current host: in its network namespace and, for a host with
+# its own deploy path (H_SRV), in a new mount namespace (propagation slave:
+# this machine's later mounts still show up, the host's own do not leak out)
+# where H_SRV is bind-mounted on $DEPLOY_PATH. nsenter, unshare and sh all
+# exec, so the spawned pid is the daemon's own pid.
+host_daemon_cmd() {
+  HOST_CMD=(nsenter --net="$H_NETNS_PATH" --)
+  if [[ -n $H_SRV ]]; then
+    # shellcheck disable=SC2016 # positional parameters of the inner sh
+    HOST_CMD+=(unshare --mount --propagation slave -- sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' "sdlab-$H_TAG-mnt" "$H_SRV" "$DEPLOY_PATH")
+  fi
+}
 
 sha() { sha256sum | cut -c1-16; }
 
@@ -306,7 +413,14 @@ registry_password() { cat "$REG_DIR/password"; }
 # ssh to the deploy host for the lab's own checks. KexAlgorithms: OpenSSH 9's
 # default post-quantum kex (sntrup761) costs ~0.3s of CPU per connection here;
 # plain curve25519 keeps the warm path fast. The server keeps its defaults.
-ssh_deploy() {
+# ssh_to IP CMD...: the same for any deploy host.
+ssh_to() {
+  local ip=$1
+  shift
   ssh -F none -o KexAlgorithms=curve25519-sha256 -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$KNOWN_HOSTS" \
-    -o ConnectTimeout=5 -o LogLevel=ERROR -i "$SSH_KEY" -p "$SSH_PORT" "$SSH_USER@$DEPLOY_IP" "$@"
+    -o ConnectTimeout=5 -o LogLevel=ERROR -i "$SSH_KEY" -p "$SSH_PORT" "$SSH_USER@$ip" "$@"
 }
+ssh_deploy() { ssh_to "$DEPLOY_IP" "$@"; }
+ssh_deploy2() { ssh_to "$DEPLOY2_IP" "$@"; }
+# ssh to the current host (use_host).
+ssh_host() { ssh_to "$H_IP" "$@"; }
