@@ -5,6 +5,7 @@ import {
   previousRelease,
   releaseId,
   releaseLayout,
+  imagesToPrune,
   releasesToPrune,
   unpinnedImages
 } from '../src/deploy/release.js'
@@ -47,6 +48,40 @@ describe('release ids and layout', () => {
     [0, ['20260104T000000Z-d'], ['20260101T000000Z-a', '20260102T000000Z-b', '20260103T000000Z-c']]
   ])('keeping %i (protecting %j) prunes %j', (keep, protect, pruned) => {
     expect(releasesToPrune(ids, keep, protect)).toEqual(pruned)
+  })
+
+  const ref = (name: string, hex: string): string => `r/${name}@sha256:${hex.repeat(64)}`
+  type Images = ({ images: Record<string, string> } | undefined)[]
+  it.each<[string, Images, Images, string[]]>([
+    [
+      'only the refs no kept release runs',
+      [{ images: { api: ref('api', 'a'), web: ref('web', 'b') } }],
+      [{ images: { api: ref('api', 'c'), web: ref('web', 'b') } }],
+      [ref('api', 'a')]
+    ],
+    [
+      'each ref once, sorted',
+      [
+        { images: { api: ref('api', 'd') } },
+        { images: { api: ref('api', 'd'), web: ref('web', 'e') } }
+      ],
+      [],
+      [ref('api', 'd'), ref('web', 'e')]
+    ],
+    [
+      'nothing from a release without a readable manifest',
+      [undefined],
+      [{ images: { api: ref('api', 'a') } }],
+      []
+    ],
+    [
+      'never a ref that is not pinned by digest (a tag can be shared)',
+      [{ images: { api: 'r/api:latest', db: 'postgres:16' } }],
+      [],
+      []
+    ]
+  ])('images to prune: %s', (_why, removed, kept, expected) => {
+    expect(imagesToPrune(removed, kept)).toEqual(expected)
   })
 
   it('finds the previous release for a rollback', () => {

@@ -474,4 +474,58 @@ describe('deploy to the lab host', () => {
     expect(fs.existsSync(lockDir)).toBe(false)
     expect(fs.existsSync(own.state().dir)).toBe(false)
   })
+
+  it('removes old releases and only the images no kept release runs', async () => {
+    const root = path.join(lab.LAB_DEPLOY_PATH as string, project)
+    const live = path.basename(fs.readlinkSync(path.join(root, 'current')))
+    const manifestOf = (id: string): { images: Record<string, string> } | undefined => {
+      const file = path.join(root, 'releases', id, 'manifest.json')
+      return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined
+    }
+    const before = fs.readdirSync(path.join(root, 'releases'))
+    expect(before.length).toBeGreaterThan(1)
+    const liveRefs = Object.values(manifestOf(live)?.images ?? {})
+    // Every image this file deployed that the live release does not run: version 1's api, at
+    // least (the live release runs a later build). Old releases were pruned as the tests went
+    // (keep-releases 3), and this prune keeps only the live one: none of them may be left.
+    const goneRefs = [
+      ...new Set(
+        [basePlan, secondPlan]
+          .flatMap(plan => Object.values(plan.images).map(image => image.ref))
+          .filter(ref => !liveRefs.includes(ref))
+      )
+    ]
+    expect(goneRefs.length).toBeGreaterThan(0)
+    const present = (ref: string): boolean =>
+      deployDocker(['image', 'inspect', '--format', '{{.Id}}', ref]).status === 0
+
+    const own = await RemoteExecutor.open({
+      target: {
+        user: lab.LAB_SSH_USER as string,
+        host: lab.LAB_HOST as string,
+        port: Number(lab.LAB_SSH_PORT)
+      },
+      privateKey: fs.readFileSync(lab.LAB_SSH_KEY as string, 'utf8'),
+      knownHosts: fs.readFileSync(lab.LAB_KNOWN_HOSTS as string, 'utf8')
+    })
+    try {
+      const reporter = new MemoryReporter()
+      const host = new HostDeployment(
+        own,
+        { ...secondPlan, releaseId: live, keepReleases: 1 },
+        reporter
+      )
+      await host.prune()
+      expect(reporter.lines.join('\n')).toMatch(/removed \d+ old release\(s\)/)
+    } finally {
+      await own.dispose()
+    }
+    expect(fs.readdirSync(path.join(root, 'releases'))).toEqual([live])
+    for (const ref of goneRefs) expect(present(ref)).toBe(false)
+    // What runs, and the base images the project only pulls, are untouched.
+    for (const ref of liveRefs) expect(present(ref)).toBe(true)
+    for (const image of [lab.POSTGRES_IMAGE as string, lab.REDIS_IMAGE as string])
+      expect(present(image)).toBe(true)
+    expect((await fetch(`http://${lab.LAB_HOST}:8080/api/health`)).status).toBe(200)
+  })
 })

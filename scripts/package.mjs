@@ -8,17 +8,24 @@ import * as path from 'node:path'
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const check = process.argv.includes('--check')
-const out = check
-  ? fs.mkdtempSync(path.join(os.tmpdir(), 'stack-deploy-dist-'))
-  : path.join(root, 'dist')
+// Always bundled into a fresh folder first: a failed bundle must not leave dist/ half gone.
+const out = fs.mkdtempSync(
+  path.join(check ? os.tmpdir() : root, check ? 'stack-deploy-dist-' : '.dist-')
+)
 const ncc = path.join(root, 'node_modules', '.bin', 'ncc')
 
 const bundles = [
   { entry: 'src/index.ts', dir: '.' },
   { entry: 'src/cli/index.ts', dir: 'cli' }
 ]
-if (!check) fs.rmSync(out, { recursive: true, force: true })
-for (const bundle of bundles) {
+try {
+  for (const bundle of bundles) bundleOne(bundle)
+} catch (error) {
+  fs.rmSync(out, { recursive: true, force: true })
+  console.error(`Bundling failed; dist/ is left as it was. ${error.message.split('\n')[0]}`)
+  process.exit(1)
+}
+function bundleOne(bundle) {
   execFileSync(
     ncc,
     [
@@ -42,6 +49,11 @@ for (const bundle of bundles) {
 fs.writeFileSync(path.join(out, 'package.json'), '{ "type": "module" }\n')
 const cli = path.join(out, 'cli', 'index.js')
 fs.chmodSync(cli, 0o755)
+if (!check) {
+  const dist = path.join(root, 'dist')
+  fs.rmSync(dist, { recursive: true, force: true })
+  fs.renameSync(out, dist)
+}
 
 if (check) {
   const listing = dir =>

@@ -93,6 +93,8 @@ export const releaseCommands = {
     '-rf',
     ...ids.map(id => path.posix.join(layout.releases, id))
   ],
+  /** By image@digest ref: a ref still used by a container, or by another tag, is refused, not forced. */
+  removeImages: (refs: string[]): string[] => ['docker', 'image', 'rm', ...refs],
   /** Appends stdin to the audit log (no shell redirection needed). */
   appendAudit: (layout: ReleaseLayout): string[] => [
     'dd',

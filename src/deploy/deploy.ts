@@ -29,6 +29,7 @@ import {
 import { decideOnHeldLock, parseLockOwner, type LockOwner } from './lock.js'
 import {
   buildManifest,
+  imagesToPrune,
   isReleaseId,
   previousRelease,
   releaseLayout,
@@ -638,18 +639,58 @@ export class HostDeployment {
       const listing = await this.remote.run(releaseCommands.listReleases(this.layout), {
         timeoutSeconds: 30
       })
-      const old = releasesToPrune(
-        listing.stdout.split('\n').filter(Boolean),
-        this.plan.keepReleases,
-        [this.plan.releaseId, this.report.previous ?? '']
+      const ids = listing.stdout.split('\n').filter(isReleaseId)
+      const old = releasesToPrune(ids, this.plan.keepReleases, [
+        this.plan.releaseId,
+        this.report.previous ?? ''
+      ])
+      if (old.length === 0) return
+      // Read before the folders go: which images only the pruned releases ran.
+      const manifests = new Map(
+        await Promise.all(ids.map(async id => [id, await this.readManifest(id)] as const))
       )
-      if (old.length > 0)
-        await this.remote.runChecked(
-          releaseCommands.removeReleases(this.layout, old),
-          'remove old releases',
-          { timeoutSeconds: 120 }
+      const images = imagesToPrune(
+        old.map(id => manifests.get(id)),
+        ids.filter(id => !old.includes(id)).map(id => manifests.get(id))
+      )
+      await this.remote.runChecked(
+        releaseCommands.removeReleases(this.layout, old),
+        'remove old releases',
+        { timeoutSeconds: 120 }
+      )
+      if (images.length === 0) {
+        this.reporter.info(
+          `[${this.remote.host}] removed ${old.length} old release(s); their images are still in use`
         )
+        return
+      }
+      const removed = await this.remote.run(releaseCommands.removeImages(images), {
+        timeoutSeconds: 300
+      })
+      // An image still in use (or already gone) stays as it is: pruning never fails a deploy.
+      const refused = removed.stderr
+        .split('\n')
+        .filter(line => line.trim() && !/No such image/i.test(line))
+      if (refused.length > 0)
+        this.reporter.warning(
+          `[${this.remote.host}] some old images were kept: ${refused.slice(0, 3).join(' | ')}`
+        )
+      this.reporter.info(
+        `[${this.remote.host}] removed ${old.length} old release(s) and ${images.length - refused.length} of their ${images.length} image ref(s)`
+      )
     })
+  }
+
+  private async readManifest(id: string): Promise<Pick<Manifest, 'images'> | undefined> {
+    const layout = releaseLayout(this.plan.deployPath, this.plan.project, id)
+    const text = await this.remote.run(['cat', path.posix.join(layout.release, 'manifest.json')], {
+      timeoutSeconds: 30
+    })
+    try {
+      return text.exitCode === 0 ? (JSON.parse(text.stdout) as Manifest) : undefined
+    } catch {
+      return undefined
+    }
   }
 
   /** The whole pipeline on this host; throws a DeployError after rolling back when it can. */

@@ -133,6 +133,24 @@ export function releasesToPrune(ids: string[], keep: number, protect: string[]):
   return sorted.filter(id => !kept.has(id))
 }
 
+/**
+ * Images to delete with the releases being pruned: the refs their manifests list that no kept
+ * release (nor the one being deployed) still runs. Only refs from our own manifests, so only
+ * this project's built images are ever touched: never a base image, never another project's.
+ */
+export function imagesToPrune(
+  removed: (Pick<Manifest, 'images'> | undefined)[],
+  kept: (Pick<Manifest, 'images'> | undefined)[]
+): string[] {
+  const keep = new Set(kept.flatMap(manifest => Object.values(manifest?.images ?? {})))
+  const refs = new Set(
+    removed
+      .flatMap(manifest => Object.values(manifest?.images ?? {}))
+      .filter(ref => /@sha256:[0-9a-f]{64}$/.test(ref) && !keep.has(ref))
+  )
+  return [...refs].sort()
+}
+
 /** The release before `current` in time order, for a rollback. */
 export function previousRelease(ids: string[], current: string): string | undefined {
   const sorted = ids.filter(isReleaseId).sort()
