@@ -1,0 +1,12 @@
+/**
+ * Entry of the CommonJS bundle of GitHub's workflow parser (@actions/workflow-parser, from
+ * actions/languageservices) that __tests__/workflows.test.ts builds with esbuild and loads with
+ * createRequire. The package is ESM and imports its JSON schemas, which jest's ESM mode cannot
+ * load; bundled once into one CommonJS file, it loads anywhere.
+ */
+export {
+  convertWorkflowTemplate,
+  NoOperationTraceWriter,
+  parseWorkflow
+} from '@actions/workflow-parser'
+export { parseAction } from '@actions/workflow-parser/actions/action-parser'
