@@ -9,6 +9,7 @@
  * load, so beforeAll bundles it once with esbuild into a CommonJS file under
  * node_modules/.cache (ignored by git) and loads that with createRequire.
  */
+import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { createRequire } from 'node:module'
 import * as path from 'node:path'
@@ -558,5 +559,75 @@ describe('ci.yml', () => {
     for (const job of Object.values(wf.jobs))
       for (const step of stepsOf(job).filter(s => s.uses?.startsWith('actions/setup-node@')))
         expect(String(step.with?.['node-version'])).toBe('24')
+  })
+})
+
+/** The caller workflows the docs tell users to copy: ```yaml blocks that start with `# .github/workflows/`. */
+function documentedCallers(): { source: string; name: string; text: string }[] {
+  const docs = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).map(f => `docs/${f}`)]
+  return docs.flatMap(source =>
+    [
+      ...fs
+        .readFileSync(path.join(ROOT, source), 'utf8')
+        .matchAll(/```yaml\n(# \.github\/workflows\/([\w.-]+)[\s\S]*?)```/g)
+    ].map(match => ({ source, name: match[2] as string, text: match[1] as string }))
+  )
+}
+
+describe('the caller workflows in the docs', () => {
+  const callers = documentedCallers()
+
+  it('include the PR, staging, release and rollback callers', () => {
+    expect(callers.map(c => c.name)).toEqual(
+      expect.arrayContaining(['pr.yml', 'staging.yml', 'release.yml', 'rollback.yml'])
+    )
+  })
+
+  it.each(callers.map(c => [`${c.source}: ${c.name}`, c] as const))(
+    '%s parses with no errors and calls a workflow with what it declares',
+    async (_label, caller) => {
+      expect(await workflowErrors(caller.name, caller.text)).toEqual([])
+      const wf = parse(caller.text) as Workflow
+      for (const [jobName, job] of Object.entries(wf.jobs)) {
+        const match = /^org\/stack-deploy\/\.github\/workflows\/([\w.-]+)@v1$/.exec(job.uses ?? '')
+        expect({ job: jobName, uses: job.uses, ok: match !== null }).toMatchObject({ ok: true })
+        const called = workflow((match as RegExpExecArray)[1] as string)
+        const call = called.on?.workflow_call as WorkflowCall
+        const given = (job as Job & { with?: Record<string, unknown> }).with ?? {}
+        // Only inputs the called workflow declares, and every required one.
+        for (const key of Object.keys(given))
+          expect({ input: key, declared: key in (call.inputs ?? {}) }).toEqual({
+            input: key,
+            declared: true
+          })
+        for (const [key, input] of Object.entries(call.inputs ?? {}))
+          if ((input as { required?: boolean }).required)
+            expect({ required: key, given: key in given }).toEqual({ required: key, given: true })
+        // The caller grants at least every write permission the called jobs ask for.
+        const granted = (job.permissions ?? {}) as Record<string, string>
+        for (const calledJob of Object.values(called.jobs))
+          for (const [scope, level] of Object.entries(
+            (calledJob.permissions ?? {}) as Record<string, string>
+          )) {
+            const rank = (l: string | undefined): number =>
+              ['none', 'read', 'write'].indexOf(l ?? 'none')
+            expect({ scope, enough: rank(granted[scope]) >= rank(level) }).toEqual({
+              scope,
+              enough: true
+            })
+          }
+      }
+    }
+  )
+})
+
+describe('docs/workflows.md', () => {
+  it('has the reference tables the workflow files give (npm run docs)', () => {
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'docs.mjs'), '--check'], {
+      cwd: ROOT,
+      encoding: 'utf8'
+    })
+    expect(run.stderr).toBe('')
+    expect(run.status).toBe(0)
   })
 })

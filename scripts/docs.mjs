@@ -1,8 +1,10 @@
 // `npm run docs`: writes the inputs and outputs of action.yml, and the README's tables, from
-// src/input-specs.ts. With --check, fails when either file is out of date.
+// src/input-specs.ts; and the tables of docs/workflows.md from the reusable workflows'
+// `on.workflow_call`. With --check, fails when any of them is out of date.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import ts from 'typescript'
+import { parse } from 'yaml'
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const source = fs.readFileSync(path.join(root, 'src', 'input-specs.ts'), 'utf8')
@@ -64,18 +66,69 @@ function readmeTables(text) {
   return replace(replace(text, 'inputs', inputs), 'outputs', outputs)
 }
 
+// One table each of inputs, secrets and outputs per reusable workflow, between
+// <!-- workflow:<file>:start --> and <!-- workflow:<file>:end --> in docs/workflows.md.
+function workflowTables(text) {
+  const dir = path.join(root, '.github', 'workflows')
+  let body = text
+  for (const file of fs.readdirSync(dir).sort()) {
+    const call = parse(fs.readFileSync(path.join(dir, file), 'utf8'))?.on?.workflow_call
+    if (!call) continue
+    const lines = []
+    const inputs = Object.entries(call.inputs ?? {})
+    if (inputs.length > 0) {
+      lines.push('| Input | Type | Default | Description |', '|---|---|---|---|')
+      for (const [name, input] of inputs) {
+        const fallback = input.required
+          ? '(required)'
+          : input.default === undefined || input.default === ''
+            ? ''
+            : `\`${String(input.default)}\``
+        lines.push(
+          `| \`${name}\` | ${input.type} | ${fallback} | ${cell((input.description ?? '').trim())} |`
+        )
+      }
+      lines.push('')
+    }
+    const secrets = Object.entries(call.secrets ?? {})
+    if (secrets.length > 0) {
+      lines.push('| Secret | Required | Description |', '|---|---|---|')
+      for (const [name, secret] of secrets)
+        lines.push(
+          `| \`${name}\` | ${secret.required ? 'yes' : 'no'} | ${cell((secret.description ?? '').trim())} |`
+        )
+      lines.push('')
+    }
+    const outputs = Object.entries(call.outputs ?? {})
+    if (outputs.length > 0) {
+      lines.push('| Output | Description |', '|---|---|')
+      for (const [name, output] of outputs)
+        lines.push(`| \`${name}\` | ${cell((output.description ?? '').trim())} |`)
+    }
+    const marker = `workflow:${file}`
+    const pattern = new RegExp(`(<!-- ${marker}:start -->\\n)[\\s\\S]*?(<!-- ${marker}:end -->)`)
+    if (!pattern.test(body))
+      throw new Error(
+        `docs/workflows.md: missing <!-- ${marker}:start --> / <!-- ${marker}:end --> markers`
+      )
+    body = body.replace(pattern, `$1${lines.join('\n').trimEnd()}\n$2`)
+  }
+  return body
+}
+
 const check = process.argv.includes('--check')
 let stale = false
 for (const [file, render] of [
   ['action.yml', actionYaml],
-  ['README.md', readmeTables]
+  ['README.md', readmeTables],
+  ['docs/workflows.md', workflowTables]
 ]) {
   const full = path.join(root, file)
   const before = fs.readFileSync(full, 'utf8')
   const after = render(before)
   if (before === after) continue
   if (check) {
-    console.error(`${file} is out of date with src/input-specs.ts: run \`npm run docs\`.`)
+    console.error(`${file} is out of date with its sources: run \`npm run docs\`.`)
     stale = true
   } else {
     fs.writeFileSync(full, after)
