@@ -68,8 +68,40 @@ describe('parseInputs', () => {
         keepReleases: 5,
         minFreeMiB: 1024,
         releaseId: undefined
+      },
+      github: {
+        token: undefined,
+        environment: undefined,
+        environmentUrl: undefined,
+        prComment: false
       }
     })
+  })
+
+  it('reads the GitHub inputs', () => {
+    const deploy = {
+      command: 'deploy',
+      hosts: 'h1',
+      'ssh-key': 'k',
+      'known-hosts': 'h1 ssh-ed25519 AAAA',
+      'github-token': ' ghs_abc \n',
+      environment: 'production',
+      'environment-url': 'https://shop.example.com'
+    }
+    expect(parseInputs(getter(deploy)).github).toEqual({
+      token: 'ghs_abc',
+      environment: 'production',
+      environmentUrl: 'https://shop.example.com',
+      prComment: false
+    })
+    // Without a token, an environment is not needed: nothing is recorded on GitHub.
+    expect(
+      parseInputs(getter({ ...deploy, 'github-token': '', environment: '' })).github.token
+    ).toBeUndefined()
+    for (const command of ['build', 'scan', 'smoke'])
+      expect(
+        parseInputs(getter({ command, 'github-token': 't', 'pr-comment': 'true' })).github.prComment
+      ).toBe(true)
   })
 
   it('reads lists, booleans and numbers', () => {
@@ -172,7 +204,52 @@ describe('parseInputs', () => {
       { command: 'smoke', probes: '- exec: db\n  command: pg_isready -U app' },
       'probes',
       /probes\[0\]/
-    ]
+    ],
+    [
+      { command: 'deploy', hosts: 'h1', 'ssh-key': 'k', 'known-hosts': 'x', 'github-token': 't' },
+      'environment',
+      /is required for deploy when github-token is set: name the GitHub environment/
+    ],
+    [
+      { command: 'rollback', hosts: 'h1', 'ssh-key': 'k', 'known-hosts': 'x', 'github-token': 't' },
+      'environment',
+      /is required for rollback when github-token is set/
+    ],
+    [
+      { command: 'build', 'pr-comment': 'true' },
+      'github-token',
+      /required when pr-comment is true/
+    ],
+    [{ command: 'smoke', 'pr-comment': 'sometimes' }, 'pr-comment', /true or false/],
+    [
+      {
+        command: 'deploy',
+        hosts: 'h1',
+        'ssh-key': 'k',
+        'known-hosts': 'x',
+        'github-token': 't',
+        environment: 'staging',
+        'pr-comment': 'true'
+      },
+      'pr-comment',
+      /only applies to the build, scan and smoke commands, not "deploy"/
+    ],
+    [
+      { command: 'plan', 'github-token': 't', 'pr-comment': 'true' },
+      'pr-comment',
+      /only applies to the build, scan and smoke commands, not "plan"/
+    ],
+    [
+      { command: 'plan', 'environment-url': 'shop.example.com' },
+      'environment-url',
+      /"shop.example.com" is not an http\(s\) URL/
+    ],
+    [
+      { command: 'plan', 'environment-url': 'ftp://shop.example.com' },
+      'environment-url',
+      /not an http\(s\) URL/
+    ],
+    [{ command: 'plan', environment: 'x'.repeat(256) }, 'environment', /at most 255 characters/]
   ])('rejects %j naming input %s', (values, input, message) => {
     let error: unknown
     try {

@@ -18,6 +18,15 @@ import type { ScanResult } from './scan/scan.js'
 import type { Executor } from './exec/executor.js'
 import type { Reporter } from './report/reporter.js'
 import { renderPlanMarkdown, renderPlanText } from './report/plan-table.js'
+import {
+  COMMENT_STAGES,
+  buildRowDetail,
+  failureRowDetail,
+  scanRowDetail,
+  smokeRowDetail,
+  type CommentStage
+} from './report/github-comment.js'
+import { endpointLabel } from './exec/ssh.js'
 
 export interface EngineResult {
   plan: Plan
@@ -27,14 +36,21 @@ export interface EngineResult {
   deploy?: { releaseId: string; url: string | undefined }
 }
 
+/** The URL of this workflow run's page, when running on GitHub Actions. */
+function runUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  return env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
+    ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+    : undefined
+}
+
 /** Who and what a release records: the sha, the actor and the run's URL. */
 function runIdentity(sha: string): { sha: string; actor: string; runUrl: string | undefined } {
   const env = process.env
-  const runUrl =
-    env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
-      ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
-      : undefined
-  return { sha, actor: env.GITHUB_ACTOR ?? `${env.USER ?? 'someone'}@${os.hostname()}`, runUrl }
+  return {
+    sha,
+    actor: env.GITHUB_ACTOR ?? `${env.USER ?? 'someone'}@${os.hostname()}`,
+    runUrl: runUrlFromEnv(env)
+  }
 }
 
 /** What `stack-deploy` with no command does: plan, build and smoke-test the stack. */
@@ -83,154 +99,244 @@ export async function runEngine(
     throw error
   }
   const result: EngineResult = { plan }
+  // Loaded only with a token: without one, nothing may call GitHub, and the API client (with
+  // its HTTP stack) would only slow down the start of every step.
+  const github = inputs.github.token
+    ? (await import('./report/github.js')).GithubIntegration.open(
+        inputs.github.token,
+        runUrlFromEnv(process.env),
+        reporter
+      )
+    : undefined
+  const commentOn = (stage: Command): stage is CommentStage =>
+    github !== undefined &&
+    inputs.github.prComment &&
+    (COMMENT_STAGES as readonly string[]).includes(stage)
+  // The commit a row is about, when the event payload does not name the pull request's head.
+  const commentSha = async (): Promise<string> => {
+    const settled = await pendingGit
+    return settled && 'value' in settled ? settled.value.git.sha : ''
+  }
 
   for (const stage of stages) {
-    switch (stage) {
-      case 'plan':
-        reporter.info(renderPlanText(plan, ref.workingDirectory))
-        reporter.setOutput('plan', JSON.stringify(plan))
-        await reporter.addSummary(renderPlanMarkdown(plan, ref.workingDirectory))
-        break
-      case 'build': {
-        const settled = await (pendingGit as NonNullable<typeof pendingGit>)
-        if ('error' in settled) throw settled.error
-        const { git, commitTime } = settled.value
-        const built = await buildStage(
-          {
-            ref,
-            plan,
-            services: selected,
-            inputs: inputs.build,
-            git,
-            commitTime,
-            env: process.env
-          },
-          executor,
-          reporter
-        )
-        result.images = built.images
-        reporter.setOutput('images', JSON.stringify(result.images))
-        await reporter.addSummary(buildSummary(built.reports))
-        break
-      }
-      case 'scan': {
-        // Loaded on demand: the scan stage brings @actions/cache and its storage SDK, which
-        // would add a few hundred milliseconds to the start of every other command.
-        const { defaultScanDeps, scanStage, ScanOptionError, targetsFromImages, targetsFromRefs } =
-          await import('./scan/scan.js')
-        const images = result.images ?? inputs.images
-        const targets =
-          images !== undefined
-            ? targetsFromImages(images, inputs.services)
-            : targetsFromRefs(inputs.scan.imageRefs)
-        const workingDirectory = ref.workingDirectory
-        result.scan = await scanStage(
-          targets,
-          {
-            severities: inputs.scan.severities,
-            ignoreUnfixed: inputs.scan.ignoreUnfixed,
-            ignoreFile:
-              inputs.scan.ignoreFile && path.resolve(workingDirectory, inputs.scan.ignoreFile),
-            exitCodes: inputs.scan.exitCodes,
-            parallel: inputs.scan.parallel,
-            trivyVersion: inputs.scan.trivyVersion,
-            dbRepositories: inputs.scan.dbRepositories,
-            sarifDir: path.resolve(workingDirectory, inputs.scan.sarifDir),
-            workingDirectory
-          },
-          defaultScanDeps(executor, reporter)
-        ).catch((error: unknown) => {
-          // Scan settings are named after their inputs; say so the way every input error does.
-          if (error instanceof ScanOptionError)
-            throw new InputError(error.option, error.message.replace(/^Scan option '[^']+': /, ''))
-          throw error
-        })
-        break
-      }
-      case 'smoke': {
-        try {
-          result.smoke = await smokeStage(
-            ref,
-            plan,
-            result.images ?? inputs.images ?? {},
+    // The stage's own row for the pull request comment, set by the stages that have one.
+    let commentDetail: string | undefined
+    try {
+      switch (stage) {
+        case 'plan':
+          reporter.info(renderPlanText(plan, ref.workingDirectory))
+          reporter.setOutput('plan', JSON.stringify(plan))
+          await reporter.addSummary(renderPlanMarkdown(plan, ref.workingDirectory))
+          break
+        case 'build': {
+          const settled = await (pendingGit as NonNullable<typeof pendingGit>)
+          if ('error' in settled) throw settled.error
+          const { git, commitTime } = settled.value
+          const built = await buildStage(
             {
-              waitTimeoutSeconds: inputs.waitTimeoutSeconds,
-              ports: inputs.ports,
-              keep: inputs.keep,
-              services: inputs.services,
-              probes: inputs.probes,
-              testCommand: inputs.testCommand,
-              logDir: path.resolve(ref.workingDirectory, inputs.logDir),
-              secrets: inputs.build.registryPassword ? [inputs.build.registryPassword] : []
+              ref,
+              plan,
+              services: selected,
+              inputs: inputs.build,
+              git,
+              commitTime,
+              env: process.env
             },
             executor,
             reporter
           )
-        } catch (error) {
-          if (error instanceof ProbeSpecError) throw new InputError('probes', error.message)
-          throw error
+          result.images = built.images
+          reporter.setOutput('images', JSON.stringify(result.images))
+          await reporter.addSummary(buildSummary(built.reports))
+          commentDetail = buildRowDetail(built.reports)
+          break
         }
-        reporter.setOutput('smoke', JSON.stringify(result.smoke))
-        await reporter.addSummary(smokeSummary(result.smoke))
-        break
-      }
-      case 'deploy':
-      case 'rollback': {
-        const settled = await (pendingGit as NonNullable<typeof pendingGit>)
-        if ('error' in settled) throw settled.error
-        const who = runIdentity(settled.value.git.sha)
-        const registry =
-          inputs.build.registry &&
-          inputs.build.registryUsername &&
-          inputs.build.registryPassword !== undefined
-            ? {
-                host: inputs.build.registry,
-                username: inputs.build.registryUsername,
-                password: inputs.build.registryPassword
-              }
-            : undefined
-        const { deployStage, rollbackStage } = await import('./deploy/stage.js')
-        const outcome =
-          stage === 'deploy'
-            ? await deployStage(
-                {
-                  ref,
-                  plan,
-                  images: result.images ?? inputs.images ?? {},
-                  inputs: inputs.deploy,
-                  registry,
-                  waitTimeoutSeconds: inputs.waitTimeoutSeconds,
-                  ...who
-                },
-                reporter
+        case 'scan': {
+          // Loaded on demand: the scan stage brings @actions/cache and its storage SDK, which
+          // would add a few hundred milliseconds to the start of every other command.
+          const {
+            defaultScanDeps,
+            scanStage,
+            ScanOptionError,
+            targetsFromImages,
+            targetsFromRefs
+          } = await import('./scan/scan.js')
+          const images = result.images ?? inputs.images
+          const targets =
+            images !== undefined
+              ? targetsFromImages(images, inputs.services)
+              : targetsFromRefs(inputs.scan.imageRefs)
+          const workingDirectory = ref.workingDirectory
+          result.scan = await scanStage(
+            targets,
+            {
+              severities: inputs.scan.severities,
+              ignoreUnfixed: inputs.scan.ignoreUnfixed,
+              ignoreFile:
+                inputs.scan.ignoreFile && path.resolve(workingDirectory, inputs.scan.ignoreFile),
+              exitCodes: inputs.scan.exitCodes,
+              parallel: inputs.scan.parallel,
+              trivyVersion: inputs.scan.trivyVersion,
+              dbRepositories: inputs.scan.dbRepositories,
+              sarifDir: path.resolve(workingDirectory, inputs.scan.sarifDir),
+              workingDirectory
+            },
+            defaultScanDeps(executor, reporter)
+          ).catch((error: unknown) => {
+            // Scan settings are named after their inputs; say so the way every input error does.
+            if (error instanceof ScanOptionError)
+              throw new InputError(
+                error.option,
+                error.message.replace(/^Scan option '[^']+': /, '')
               )
-            : await rollbackStage(
-                {
-                  ref,
-                  plan,
-                  inputs: inputs.deploy,
-                  waitTimeoutSeconds: inputs.waitTimeoutSeconds,
-                  ...who
-                },
-                reporter
-              )
-        reporter.setOutput('release-id', outcome.releaseId)
-        if (outcome.url) reporter.setOutput('url', outcome.url)
-        if (stage === 'deploy') {
-          const digests: Record<string, string> = {}
-          for (const [service, built] of Object.entries(result.images ?? inputs.images ?? {}))
-            digests[service] = built.ref
-          reporter.setOutput('digests', JSON.stringify(digests))
+            throw error
+          })
+          commentDetail = scanRowDetail(result.scan)
+          break
         }
-        result.deploy = outcome
-        break
+        case 'smoke': {
+          try {
+            result.smoke = await smokeStage(
+              ref,
+              plan,
+              result.images ?? inputs.images ?? {},
+              {
+                waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+                ports: inputs.ports,
+                keep: inputs.keep,
+                services: inputs.services,
+                probes: inputs.probes,
+                testCommand: inputs.testCommand,
+                logDir: path.resolve(ref.workingDirectory, inputs.logDir),
+                secrets: inputs.build.registryPassword ? [inputs.build.registryPassword] : []
+              },
+              executor,
+              reporter
+            )
+          } catch (error) {
+            if (error instanceof ProbeSpecError) throw new InputError('probes', error.message)
+            throw error
+          }
+          reporter.setOutput('smoke', JSON.stringify(result.smoke))
+          await reporter.addSummary(smokeSummary(result.smoke))
+          commentDetail = smokeRowDetail(result.smoke)
+          break
+        }
+        case 'deploy':
+        case 'rollback': {
+          const settled = await (pendingGit as NonNullable<typeof pendingGit>)
+          if ('error' in settled) throw settled.error
+          const who = runIdentity(settled.value.git.sha)
+          const registry =
+            inputs.build.registry &&
+            inputs.build.registryUsername &&
+            inputs.build.registryPassword !== undefined
+              ? {
+                  host: inputs.build.registry,
+                  username: inputs.build.registryUsername,
+                  password: inputs.build.registryPassword
+                }
+              : undefined
+          const [{ deployStage, rollbackStage }, { releaseId }, { healthUrlFor }] =
+            await Promise.all([
+              import('./deploy/stage.js'),
+              import('./deploy/release.js'),
+              import('./deploy/deploy.js')
+            ])
+          // The deploy's clock is fixed here, so that the deployment recorded on GitHub names
+          // the same release id as the hosts get.
+          const now = new Date()
+          const hosts = inputs.deploy.hosts.map(endpointLabel)
+          const recorder = github?.deployment({
+            task: stage === 'deploy' ? 'deploy' : 'deploy:rollback',
+            ref: who.sha,
+            environment: inputs.github.environment as string,
+            project: plan.project,
+            release:
+              stage === 'deploy'
+                ? releaseId(now, who.sha)
+                : (inputs.deploy.releaseId ?? 'previous'),
+            hosts
+          })
+          await recorder?.start()
+          let outcome
+          try {
+            outcome =
+              stage === 'deploy'
+                ? await deployStage(
+                    {
+                      ref,
+                      plan,
+                      images: result.images ?? inputs.images ?? {},
+                      inputs: inputs.deploy,
+                      registry,
+                      waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+                      ...who
+                    },
+                    reporter,
+                    now
+                  )
+                : await rollbackStage(
+                    {
+                      ref,
+                      plan,
+                      inputs: inputs.deploy,
+                      waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+                      ...who
+                    },
+                    reporter
+                  )
+          } catch (error) {
+            // Sent before the step fails: GitHub must not show a deployment in progress forever.
+            await recorder?.fail(error)
+            throw error
+          }
+          if (recorder) {
+            const first = inputs.deploy.hosts[0]
+            const healthUrl =
+              first && inputs.deploy.healthUrls[0]
+                ? healthUrlFor(inputs.deploy.healthUrls[0], first.host)
+                : undefined
+            await recorder.succeed(
+              inputs.github.environmentUrl ?? outcome.url ?? healthUrl,
+              stage === 'deploy'
+                ? `Deployed ${outcome.releaseId} to ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`}`
+                : `Rolled back to ${outcome.releaseId} on ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`}`
+            )
+          }
+          reporter.setOutput('release-id', outcome.releaseId)
+          if (outcome.url) reporter.setOutput('url', outcome.url)
+          if (stage === 'deploy') {
+            const digests: Record<string, string> = {}
+            for (const [service, built] of Object.entries(result.images ?? inputs.images ?? {}))
+              digests[service] = built.ref
+            reporter.setOutput('digests', JSON.stringify(digests))
+          }
+          result.deploy = outcome
+          break
+        }
+        default:
+          throw new InputError(
+            'command',
+            `"${stage}" is not available in this version of stack-deploy yet`
+          )
       }
-      default:
-        throw new InputError(
-          'command',
-          `"${stage}" is not available in this version of stack-deploy yet`
+    } catch (error) {
+      // A failed stage updates its row too, before the step fails.
+      if (commentOn(stage))
+        await github?.commentRow(
+          plan.project,
+          { stage, ok: false, detail: failureRowDetail(stage, error) },
+          await commentSha()
         )
+      throw error
     }
+    if (commentOn(stage) && commentDetail !== undefined)
+      await github?.commentRow(
+        plan.project,
+        { stage, ok: true, detail: commentDetail },
+        await commentSha()
+      )
   }
   return result
 }

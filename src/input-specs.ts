@@ -292,6 +292,27 @@ export const INPUT_SPECS: readonly InputSpec[] = [
     name: 'keep',
     description: 'smoke: leave the stack running after the smoke test, for debugging.',
     default: 'false'
+  },
+  {
+    name: 'github-token',
+    description:
+      'A token for the GitHub API (e.g. github.token), to record deploys and rollbacks as GitHub deployments (needs `deployments: write`) and for pr-comment (needs `pull-requests: write`). Masked in logs. Empty: no GitHub API call at all. CLI: only from STACK_DEPLOY_GITHUB_TOKEN.'
+  },
+  {
+    name: 'environment',
+    description:
+      'deploy, rollback: the GitHub environment (staging, production, ...) the deployment is recorded in; required when github-token is set. `production` and `prod` are marked as production environments.'
+  },
+  {
+    name: 'environment-url',
+    description:
+      "deploy, rollback: the URL recorded on the deployment (the environment's link on GitHub). Default: the first health URL on the first host (the `url` output)."
+  },
+  {
+    name: 'pr-comment',
+    description:
+      "build, scan, smoke: on a pull_request or pull_request_target event, add this step's result to the pull request's stack-deploy comment (one comment per pull request and compose project; each step updates its own row). Needs github-token with `pull-requests: write`; on pull requests from forks the token is read-only, and the step only warns.",
+    default: 'false'
   }
 ]
 

@@ -46,6 +46,15 @@ export interface Inputs {
   build: BuildInputs
   scan: ScanInputs
   deploy: DeployInputs
+  github: GithubInputs
+}
+
+export interface GithubInputs {
+  /** Undefined: no GitHub API call at all. */
+  token: string | undefined
+  environment: string | undefined
+  environmentUrl: string | undefined
+  prComment: boolean
 }
 
 export interface DeployInputs {
@@ -371,6 +380,56 @@ function parseDeployInputs(get: InputGetter, command: string): DeployInputs {
   }
 }
 
+/** Commands whose result can go into the pull request comment. */
+const COMMENT_COMMANDS: readonly string[] = ['build', 'scan', 'smoke']
+
+function parseGithubInputs(get: InputGetter, command: string): GithubInputs {
+  // Read as given (like registry-password): a token is never a default or a list.
+  const token = get('github-token').trim() || undefined
+  const environment = raw(get, 'environment') || undefined
+  const environmentUrl = raw(get, 'environment-url') || undefined
+  const prComment = parseBoolean('pr-comment', raw(get, 'pr-comment'))
+  if (environment !== undefined && (environment.length > 255 || /[\r\n]/.test(environment))) {
+    throw new InputError(
+      'environment',
+      'must be one line of at most 255 characters, like staging or production'
+    )
+  }
+  if (environmentUrl !== undefined) {
+    let url: URL | undefined
+    try {
+      url = new URL(environmentUrl)
+    } catch {
+      url = undefined
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol)) {
+      throw new InputError(
+        'environment-url',
+        `"${environmentUrl}" is not an http(s) URL; give the address the environment is reached at, like https://staging.example.com`
+      )
+    }
+  }
+  if (token && (command === 'deploy' || command === 'rollback') && !environment) {
+    throw new InputError(
+      'environment',
+      `is required for ${command} when github-token is set: name the GitHub environment to record the deployment in (e.g. staging or production), or leave github-token empty to record none`
+    )
+  }
+  if (prComment && !token) {
+    throw new InputError(
+      'github-token',
+      'is required when pr-comment is true: pass github.token (the job needs `pull-requests: write`), or set pr-comment to false'
+    )
+  }
+  if (prComment && !COMMENT_COMMANDS.includes(command)) {
+    throw new InputError(
+      'pr-comment',
+      `only applies to the build, scan and smoke commands, not "${command}"`
+    )
+  }
+  return { token, environment, environmentUrl, prComment }
+}
+
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
 export function parseInputs(get: InputGetter): Inputs {
@@ -420,6 +479,7 @@ export function parseInputs(get: InputGetter): Inputs {
     logDir: raw(get, 'log-dir'),
     build: parseBuildInputs(get, command),
     scan: parseScanInputs(get),
-    deploy: parseDeployInputs(get, command)
+    deploy: parseDeployInputs(get, command),
+    github: parseGithubInputs(get, command)
   }
 }

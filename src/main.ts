@@ -12,6 +12,8 @@ export async function run(): Promise<void> {
     // Masked before anything can print it, even an error about another input.
     const password = core.getInput('registry-password')
     if (password) core.setSecret(password)
+    const token = core.getInput('github-token').trim()
+    if (token) core.setSecret(token)
     // A key is masked line by line: the runner matches masks within single lines.
     for (const line of core.getInput('ssh-key').split(/\r?\n/))
       if (line.trim().length > 8) core.setSecret(line.trim())
