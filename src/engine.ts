@@ -27,6 +27,7 @@ import {
   type CommentStage
 } from './report/github-comment.js'
 import { endpointLabel } from './exec/ssh.js'
+import type { GithubIntegration } from './report/github.js'
 
 export interface EngineResult {
   plan: Plan
@@ -71,6 +72,31 @@ export async function loadPlan(ref: ComposeProjectRef, executor: Executor): Prom
   return planFromConfig(config)
 }
 
+/** What every stage runs with: the project, the inputs, and what earlier stages produced. */
+interface StageContext {
+  inputs: Inputs
+  ref: ComposeProjectRef
+  plan: Plan
+  selected: ReturnType<typeof selectServices>
+  executor: Executor
+  reporter: Reporter
+  result: EngineResult
+  /** git's answer, started before the compose model was read; settled, so never unhandled. */
+  pendingGit: Promise<PendingGit> | undefined
+  github: GithubIntegration | undefined
+}
+
+type PendingGit =
+  { value: { git: GitContext; commitTime: string | undefined } } | { error: unknown }
+
+async function gitOf(
+  context: StageContext
+): Promise<{ git: GitContext; commitTime: string | undefined }> {
+  const settled = await (context.pendingGit as Promise<PendingGit>)
+  if ('error' in settled) throw settled.error
+  return settled.value
+}
+
 /**
  * Runs the given stages in order on one compose project. Both entry points (the action and
  * the CLI) call this and nothing else.
@@ -83,11 +109,10 @@ export async function runEngine(
 ): Promise<EngineResult> {
   const ref = projectRef(inputs)
   // The git context does not depend on the compose model: ask git while compose works.
-  // Settled into a value so that it can never become an unhandled rejection.
   const pendingGit = stages.some(stage => ['build', 'deploy', 'rollback'].includes(stage))
     ? buildGitContext(executor, ref.workingDirectory).then(
-        value => ({ value }),
-        (error: unknown) => ({ error })
+        (value): PendingGit => ({ value }),
+        (error: unknown): PendingGit => ({ error })
       )
     : undefined
   const plan = await loadPlan(ref, executor)
@@ -98,7 +123,6 @@ export async function runEngine(
     if (error instanceof UnknownServiceError) throw new InputError('services', error.message)
     throw error
   }
-  const result: EngineResult = { plan }
   // Loaded only with a token: without one, nothing may call GitHub, and the API client (with
   // its HTTP stack) would only slow down the start of every step.
   const github = inputs.github.token
@@ -108,6 +132,17 @@ export async function runEngine(
         reporter
       )
     : undefined
+  const context: StageContext = {
+    inputs,
+    ref,
+    plan,
+    selected,
+    executor,
+    reporter,
+    result: { plan },
+    pendingGit,
+    github
+  }
   const commentOn = (stage: Command): stage is CommentStage =>
     github !== undefined &&
     inputs.github.prComment &&
@@ -119,208 +154,10 @@ export async function runEngine(
   }
 
   for (const stage of stages) {
-    // The stage's own row for the pull request comment, set by the stages that have one.
+    // The stage's own row for the pull request comment, from the stages that have one.
     let commentDetail: string | undefined
     try {
-      switch (stage) {
-        case 'plan':
-          reporter.info(renderPlanText(plan, ref.workingDirectory))
-          reporter.setOutput('plan', JSON.stringify(plan))
-          await reporter.addSummary(renderPlanMarkdown(plan, ref.workingDirectory))
-          break
-        case 'build': {
-          const settled = await (pendingGit as NonNullable<typeof pendingGit>)
-          if ('error' in settled) throw settled.error
-          const { git, commitTime } = settled.value
-          const built = await buildStage(
-            {
-              ref,
-              plan,
-              services: selected,
-              inputs: inputs.build,
-              git,
-              commitTime,
-              env: process.env
-            },
-            executor,
-            reporter
-          )
-          result.images = built.images
-          reporter.setOutput('images', JSON.stringify(result.images))
-          await reporter.addSummary(buildSummary(built.reports))
-          commentDetail = buildRowDetail(built.reports)
-          break
-        }
-        case 'scan': {
-          // Loaded on demand: the scan stage brings @actions/cache and its storage SDK, which
-          // would add a few hundred milliseconds to the start of every other command.
-          const {
-            defaultScanDeps,
-            scanStage,
-            ScanOptionError,
-            targetsFromImages,
-            targetsFromRefs
-          } = await import('./scan/scan.js')
-          const images = result.images ?? inputs.images
-          const targets =
-            images !== undefined
-              ? targetsFromImages(images, inputs.services)
-              : targetsFromRefs(inputs.scan.imageRefs)
-          const workingDirectory = ref.workingDirectory
-          result.scan = await scanStage(
-            targets,
-            {
-              severities: inputs.scan.severities,
-              ignoreUnfixed: inputs.scan.ignoreUnfixed,
-              ignoreFile:
-                inputs.scan.ignoreFile && path.resolve(workingDirectory, inputs.scan.ignoreFile),
-              exitCodes: inputs.scan.exitCodes,
-              parallel: inputs.scan.parallel,
-              trivyVersion: inputs.scan.trivyVersion,
-              dbRepositories: inputs.scan.dbRepositories,
-              sarifDir: path.resolve(workingDirectory, inputs.scan.sarifDir),
-              workingDirectory
-            },
-            defaultScanDeps(executor, reporter)
-          ).catch((error: unknown) => {
-            // Scan settings are named after their inputs; say so the way every input error does.
-            if (error instanceof ScanOptionError)
-              throw new InputError(
-                error.option,
-                error.message.replace(/^Scan option '[^']+': /, '')
-              )
-            throw error
-          })
-          commentDetail = scanRowDetail(result.scan)
-          break
-        }
-        case 'smoke': {
-          try {
-            result.smoke = await smokeStage(
-              ref,
-              plan,
-              result.images ?? inputs.images ?? {},
-              {
-                waitTimeoutSeconds: inputs.waitTimeoutSeconds,
-                ports: inputs.ports,
-                keep: inputs.keep,
-                services: inputs.services,
-                probes: inputs.probes,
-                testCommand: inputs.testCommand,
-                logDir: path.resolve(ref.workingDirectory, inputs.logDir),
-                secrets: inputs.build.registryPassword ? [inputs.build.registryPassword] : []
-              },
-              executor,
-              reporter
-            )
-          } catch (error) {
-            if (error instanceof ProbeSpecError) throw new InputError('probes', error.message)
-            throw error
-          }
-          reporter.setOutput('smoke', JSON.stringify(result.smoke))
-          await reporter.addSummary(smokeSummary(result.smoke))
-          commentDetail = smokeRowDetail(result.smoke)
-          break
-        }
-        case 'deploy':
-        case 'rollback': {
-          const settled = await (pendingGit as NonNullable<typeof pendingGit>)
-          if ('error' in settled) throw settled.error
-          const who = runIdentity(settled.value.git.sha)
-          const registry =
-            inputs.build.registry &&
-            inputs.build.registryUsername &&
-            inputs.build.registryPassword !== undefined
-              ? {
-                  host: inputs.build.registry,
-                  username: inputs.build.registryUsername,
-                  password: inputs.build.registryPassword
-                }
-              : undefined
-          const [{ deployStage, rollbackStage }, { releaseId }, { healthUrlFor }] =
-            await Promise.all([
-              import('./deploy/stage.js'),
-              import('./deploy/release.js'),
-              import('./deploy/deploy.js')
-            ])
-          // The deploy's clock is fixed here, so that the deployment recorded on GitHub names
-          // the same release id as the hosts get.
-          const now = new Date()
-          const hosts = inputs.deploy.hosts.map(endpointLabel)
-          const recorder = github?.deployment({
-            task: stage === 'deploy' ? 'deploy' : 'deploy:rollback',
-            ref: who.sha,
-            environment: inputs.github.environment as string,
-            project: plan.project,
-            release:
-              stage === 'deploy'
-                ? releaseId(now, who.sha)
-                : (inputs.deploy.releaseId ?? 'previous'),
-            hosts
-          })
-          await recorder?.start()
-          let outcome
-          try {
-            outcome =
-              stage === 'deploy'
-                ? await deployStage(
-                    {
-                      ref,
-                      plan,
-                      images: result.images ?? inputs.images ?? {},
-                      inputs: inputs.deploy,
-                      registry,
-                      waitTimeoutSeconds: inputs.waitTimeoutSeconds,
-                      ...who
-                    },
-                    reporter,
-                    now
-                  )
-                : await rollbackStage(
-                    {
-                      ref,
-                      plan,
-                      inputs: inputs.deploy,
-                      waitTimeoutSeconds: inputs.waitTimeoutSeconds,
-                      ...who
-                    },
-                    reporter
-                  )
-          } catch (error) {
-            // Sent before the step fails: GitHub must not show a deployment in progress forever.
-            await recorder?.fail(error)
-            throw error
-          }
-          if (recorder) {
-            const first = inputs.deploy.hosts[0]
-            const healthUrl =
-              first && inputs.deploy.healthUrls[0]
-                ? healthUrlFor(inputs.deploy.healthUrls[0], first.host)
-                : undefined
-            await recorder.succeed(
-              inputs.github.environmentUrl ?? outcome.url ?? healthUrl,
-              stage === 'deploy'
-                ? `Deployed ${outcome.releaseId} to ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`}`
-                : `Rolled back to ${outcome.releaseId} on ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`}`
-            )
-          }
-          reporter.setOutput('release-id', outcome.releaseId)
-          if (outcome.url) reporter.setOutput('url', outcome.url)
-          if (stage === 'deploy') {
-            const digests: Record<string, string> = {}
-            for (const [service, built] of Object.entries(result.images ?? inputs.images ?? {}))
-              digests[service] = built.ref
-            reporter.setOutput('digests', JSON.stringify(digests))
-          }
-          result.deploy = outcome
-          break
-        }
-        default:
-          throw new InputError(
-            'command',
-            `"${stage}" is not available in this version of stack-deploy yet`
-          )
-      }
+      commentDetail = await STAGES[stage](context, stage)
     } catch (error) {
       // A failed stage updates its row too, before the step fails.
       if (commentOn(stage))
@@ -338,7 +175,199 @@ export async function runEngine(
         await commentSha()
       )
   }
-  return result
+  return context.result
+}
+
+/** Each stage: runs, sets its outputs and summary, and returns its PR comment row's detail. */
+const STAGES: Record<
+  Command,
+  (context: StageContext, stage: Command) => Promise<string | undefined>
+> = {
+  plan: runPlan,
+  build: runBuild,
+  scan: runScan,
+  smoke: runSmoke,
+  deploy: runDeployOrRollback,
+  rollback: runDeployOrRollback
+}
+
+async function runPlan({ plan, ref, reporter }: StageContext): Promise<undefined> {
+  reporter.info(renderPlanText(plan, ref.workingDirectory))
+  reporter.setOutput('plan', JSON.stringify(plan))
+  await reporter.addSummary(renderPlanMarkdown(plan, ref.workingDirectory))
+}
+
+async function runBuild(context: StageContext): Promise<string> {
+  const { inputs, ref, plan, executor, reporter, result } = context
+  const { git, commitTime } = await gitOf(context)
+  const built = await buildStage(
+    {
+      ref,
+      plan,
+      services: context.selected,
+      inputs: inputs.build,
+      git,
+      commitTime,
+      env: process.env
+    },
+    executor,
+    reporter
+  )
+  result.images = built.images
+  reporter.setOutput('images', JSON.stringify(result.images))
+  await reporter.addSummary(buildSummary(built.reports))
+  return buildRowDetail(built.reports)
+}
+
+async function runScan(context: StageContext): Promise<string> {
+  const { inputs, ref, executor, reporter, result } = context
+  // Loaded on demand: the scan stage brings @actions/cache and its storage SDK, which
+  // would add a few hundred milliseconds to the start of every other command.
+  const { defaultScanDeps, scanStage, ScanOptionError, targetsFromImages, targetsFromRefs } =
+    await import('./scan/scan.js')
+  const images = result.images ?? inputs.images
+  const targets =
+    images !== undefined
+      ? targetsFromImages(images, inputs.services)
+      : targetsFromRefs(inputs.scan.imageRefs)
+  const workingDirectory = ref.workingDirectory
+  result.scan = await scanStage(
+    targets,
+    {
+      severities: inputs.scan.severities,
+      ignoreUnfixed: inputs.scan.ignoreUnfixed,
+      ignoreFile: inputs.scan.ignoreFile && path.resolve(workingDirectory, inputs.scan.ignoreFile),
+      exitCodes: inputs.scan.exitCodes,
+      parallel: inputs.scan.parallel,
+      trivyVersion: inputs.scan.trivyVersion,
+      dbRepositories: inputs.scan.dbRepositories,
+      sarifDir: path.resolve(workingDirectory, inputs.scan.sarifDir),
+      workingDirectory
+    },
+    defaultScanDeps(executor, reporter)
+  ).catch((error: unknown) => {
+    // Scan settings are named after their inputs; say so the way every input error does.
+    if (error instanceof ScanOptionError)
+      throw new InputError(error.option, error.message.replace(/^Scan option '[^']+': /, ''))
+    throw error
+  })
+  return scanRowDetail(result.scan)
+}
+
+async function runSmoke(context: StageContext): Promise<string> {
+  const { inputs, ref, plan, executor, reporter, result } = context
+  try {
+    result.smoke = await smokeStage(
+      ref,
+      plan,
+      result.images ?? inputs.images ?? {},
+      {
+        waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+        ports: inputs.ports,
+        keep: inputs.keep,
+        services: inputs.services,
+        probes: inputs.probes,
+        testCommand: inputs.testCommand,
+        logDir: path.resolve(ref.workingDirectory, inputs.logDir),
+        secrets: inputs.build.registryPassword ? [inputs.build.registryPassword] : []
+      },
+      executor,
+      reporter
+    )
+  } catch (error) {
+    if (error instanceof ProbeSpecError) throw new InputError('probes', error.message)
+    throw error
+  }
+  reporter.setOutput('smoke', JSON.stringify(result.smoke))
+  await reporter.addSummary(smokeSummary(result.smoke))
+  return smokeRowDetail(result.smoke)
+}
+
+async function runDeployOrRollback(context: StageContext, stage: Command): Promise<undefined> {
+  const { inputs, ref, plan, reporter, result } = context
+  const who = runIdentity((await gitOf(context)).git.sha)
+  const registry =
+    inputs.build.registry &&
+    inputs.build.registryUsername &&
+    inputs.build.registryPassword !== undefined
+      ? {
+          host: inputs.build.registry,
+          username: inputs.build.registryUsername,
+          password: inputs.build.registryPassword
+        }
+      : undefined
+  const [{ deployStage, rollbackStage }, { releaseId }, { healthUrlFor }] = await Promise.all([
+    import('./deploy/stage.js'),
+    import('./deploy/release.js'),
+    import('./deploy/deploy.js')
+  ])
+  // The deploy's clock is fixed here, so that the deployment recorded on GitHub names
+  // the same release id as the hosts get.
+  const now = new Date()
+  const hosts = inputs.deploy.hosts.map(endpointLabel)
+  const recorder = context.github?.deployment({
+    task: stage === 'deploy' ? 'deploy' : 'deploy:rollback',
+    ref: who.sha,
+    environment: inputs.github.environment as string,
+    project: plan.project,
+    release: stage === 'deploy' ? releaseId(now, who.sha) : (inputs.deploy.releaseId ?? 'previous'),
+    hosts
+  })
+  await recorder?.start()
+  let outcome
+  try {
+    outcome =
+      stage === 'deploy'
+        ? await deployStage(
+            {
+              ref,
+              plan,
+              images: result.images ?? inputs.images ?? {},
+              inputs: inputs.deploy,
+              registry,
+              waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+              ...who
+            },
+            reporter,
+            now
+          )
+        : await rollbackStage(
+            {
+              ref,
+              plan,
+              inputs: inputs.deploy,
+              waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+              ...who
+            },
+            reporter
+          )
+  } catch (error) {
+    // Sent before the step fails: GitHub must not show a deployment in progress forever.
+    await recorder?.fail(error)
+    throw error
+  }
+  if (recorder) {
+    const first = inputs.deploy.hosts[0]
+    const healthUrl =
+      first && inputs.deploy.healthUrls[0]
+        ? healthUrlFor(inputs.deploy.healthUrls[0], first.host)
+        : undefined
+    await recorder.succeed(
+      inputs.github.environmentUrl ?? outcome.url ?? healthUrl,
+      stage === 'deploy'
+        ? `Deployed ${outcome.releaseId} to ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`}`
+        : `Rolled back to ${outcome.releaseId} on ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`}`
+    )
+  }
+  reporter.setOutput('release-id', outcome.releaseId)
+  if (outcome.url) reporter.setOutput('url', outcome.url)
+  if (stage === 'deploy') {
+    const digests: Record<string, string> = {}
+    for (const [service, built] of Object.entries(result.images ?? inputs.images ?? {}))
+      digests[service] = built.ref
+    reporter.setOutput('digests', JSON.stringify(digests))
+  }
+  result.deploy = outcome
 }
 
 /** The git context and the commit's time (ISO 8601, for the OCI `created` label). */
