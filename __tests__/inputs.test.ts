@@ -66,6 +66,7 @@ describe('parseInputs', () => {
         lockTimeoutSeconds: 300,
         lockTtlSeconds: 3600,
         keepReleases: 5,
+        zeroDowntime: true,
         minFreeMiB: 1024,
         releaseId: undefined
       },

@@ -42,21 +42,29 @@ function timedAsync(argv, options = {}) {
 async function load(url, done, maxSeconds = 300) {
   let sent = 0
   let failed = 0
+  const reasons = {}
   let finished = false
   done.then(() => (finished = true))
   const deadline = Date.now() + maxSeconds * 1000
+  const started = Date.now()
   while (!finished && Date.now() < deadline) {
     sent++
+    let reason
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) })
-      if (response.status !== 200) failed++
+      if (response.status !== 200) reason = `HTTP ${response.status}`
       await response.arrayBuffer()
-    } catch {
+    } catch (error) {
+      reason = error.cause?.code ?? error.name ?? 'error'
+    }
+    if (reason) {
       failed++
+      const key = `${reason} at ${((Date.now() - started) / 1000).toFixed(0)}s`
+      reasons[key] = (reasons[key] ?? 0) + 1
     }
     await new Promise(resolve => setTimeout(resolve, 50))
   }
-  return { sent, failed }
+  return { sent, failed, reasons }
 }
 
 function run(argv, options) {
@@ -205,7 +213,13 @@ export default async function deployBench({ rounds = 3 } = {}) {
       }
       const result = await loadRun
       console.log(
-        `downtime, ${name}: ${result.failed} failed of ${result.sent} requests (~20/s) during ${((Date.now() - started) / 1000).toFixed(1)}s`
+        `downtime, ${name}: ${result.failed} failed of ${result.sent} requests (~20/s) during ${((Date.now() - started) / 1000).toFixed(1)}s${
+          result.failed
+            ? ` (${Object.entries(result.reasons)
+                .map(([why, n]) => `${n}x ${why}`)
+                .join(', ')})`
+            : ''
+        }`
       )
       return result.failed
     }

@@ -56,6 +56,8 @@ function deployOverrideYaml(plan, images) {
     return String(doc);
 }
 
+// EXTERNAL MODULE: ./src/deploy/rolling.ts
+var rolling = __webpack_require__(4626);
 // EXTERNAL MODULE: ./src/deploy/release.ts
 var release = __webpack_require__(466);
 ;// CONCATENATED MODULE: ./src/deploy/stage.ts
@@ -64,6 +66,7 @@ var release = __webpack_require__(466);
  * at a time; the first host that fails stops the deploy, and the hosts already switched are
  * rolled back to the release they had.
  */
+
 
 
 
@@ -127,6 +130,10 @@ function prepareDeployPlan(context, now) {
         lockTimeoutSeconds: context.inputs.lockTimeoutSeconds,
         lockTtlSeconds: context.inputs.lockTtlSeconds,
         keepReleases: context.inputs.keepReleases,
+        jobs: context.plan.services
+            .filter(service => service.kind === 'job')
+            .map(service => service.name),
+        rollingServices: context.inputs.zeroDowntime ? (0,rolling/* rollingServices */.Cf)(context.plan) : [],
         minFreeMiB: context.inputs.minFreeMiB,
         healthUrls: context.inputs.healthUrls,
         healthRetries: context.inputs.healthRetries,
@@ -273,6 +280,11 @@ function prepareRollbackPlan(context) {
         lockTimeoutSeconds: context.inputs.lockTimeoutSeconds,
         lockTtlSeconds: context.inputs.lockTtlSeconds,
         keepReleases: context.inputs.keepReleases,
+        jobs: context.plan.services
+            .filter(service => service.kind === 'job')
+            .map(service => service.name),
+        // A rollback brings back images the host already has, with compose's own recreate.
+        rollingServices: [],
         minFreeMiB: 0,
         healthUrls: context.inputs.healthUrls,
         healthRetries: context.inputs.healthRetries,

@@ -131,7 +131,32 @@ const composeCommands = {
         String(waitTimeoutSeconds),
         '--remove-orphans'
     ],
+    /**
+     * Containers brought to the new configuration without starting them: for the one-shot jobs
+     * before a zero-downtime replacement, so that the final `up` does not recreate a job and,
+     * because of it, every service that depends on the job (the api just replaced, then web).
+     */
+    create: (base, services) => [...base, 'create', ...services],
     ps: (base) => [...base, 'ps', '--all', '--format', 'json'],
+    /**
+     * The hash compose labels a service's containers with; a different one means compose would
+     * recreate them. (It matches for containers that `up` made without --no-deps: see scaleUp.)
+     */
+    configHash: (base, service) => [...base, 'config', '--hash', service],
+    /**
+     * New containers next to the running ones (--no-recreate leaves those as they are). Never
+     * --no-deps: compose hashes a service's configuration without its depends_on then, and the
+     * next plain `up` would recreate the container it made.
+     */
+    scaleUp: (base, service, count) => [
+        ...base,
+        'up',
+        '--detach',
+        '--no-recreate',
+        '--scale',
+        `${service}=${count}`,
+        service
+    ],
     imageIds: (base) => [...base, 'images', '--quiet']
 };
 /**
@@ -163,6 +188,31 @@ const backupCommands = {
         ...files.map(file => external_node_path_.posix.join(layout.backups, external_node_path_.posix.basename(file)))
     ]
 };
+const containerCommands = {
+    /** A service's containers in one project: id, config hash, state. */
+    list: (project, service) => [
+        'docker',
+        'ps',
+        '--all',
+        '--no-trunc',
+        '--filter',
+        `label=com.docker.compose.project=${project}`,
+        '--filter',
+        `label=com.docker.compose.service=${service}`,
+        '--format',
+        '{{.ID}} {{.Label "com.docker.compose.config-hash"}} {{.State}}'
+    ],
+    health: (ids) => [
+        'docker',
+        'inspect',
+        '--format',
+        '{{.Id}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}',
+        ...ids
+    ],
+    /** Stops with each container's own grace period (compose sets it from stop_grace_period). */
+    stop: (ids) => ['docker', 'stop', ...ids],
+    remove: (ids) => ['docker', 'rm', '--force', ...ids]
+};
 const registryCommands = {
     login: (registry, username) => [
         'docker',
@@ -175,6 +225,8 @@ const registryCommands = {
     logout: (registry) => ['docker', 'logout', registry]
 };
 
+// EXTERNAL MODULE: ./src/deploy/rolling.ts
+var rolling = __webpack_require__(4626);
 // EXTERNAL MODULE: ./src/deploy/lock.ts
 var lock = __webpack_require__(4332);
 // EXTERNAL MODULE: ./src/deploy/release.ts
@@ -195,6 +247,7 @@ var release = __webpack_require__(466);
 
 
 
+
 class DeployError extends Error {
     host;
     step;
@@ -206,6 +259,8 @@ class DeployError extends Error {
     }
 }
 const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+/** How long after a new container starts before its old one stops: a DNS cache's lifetime. */
+const DNS_SETTLE_MS = 6000;
 /** Substitutes {host} in a health URL. */
 function healthUrlFor(template, host) {
     return template.replace(/\{host\}/g, host.includes(':') ? `[${host}]` : host);
@@ -504,10 +559,75 @@ class HostDeployment {
         await this.step('roll out', async () => {
             await this.switchTo(this.plan.releaseId);
             this.switched = true;
+            // One service at a time, each new container healthy before its old one stops; then
+            // compose brings the rest up to the new release (it leaves the rolled ones alone: their
+            // containers already have the new configuration).
+            if (this.plan.rollingServices.length > 0 && this.plan.jobs.length > 0)
+                await this.remote.runChecked(composeCommands.create(this.base, this.plan.jobs), 'compose create (jobs)', { timeoutSeconds: 300 });
+            for (const service of this.plan.rollingServices)
+                await this.rollService(service);
             await this.remote.runChecked(composeCommands.up(this.base, this.plan.waitTimeoutSeconds), 'compose up --wait', {
                 timeoutSeconds: this.plan.waitTimeoutSeconds + 120
             });
         });
+    }
+    /** Replaces `service` new-container-first; false when it had nothing to replace. */
+    async rollService(service) {
+        const [hash, listing] = await Promise.all([
+            this.remote.runChecked(composeCommands.configHash(this.base, service), 'compose config --hash', {
+                timeoutSeconds: 60
+            }),
+            this.remote.runChecked(containerCommands.list(this.plan.project, service), 'docker ps', {
+                timeoutSeconds: 30
+            })
+        ]);
+        // `config --hash api` prints "api <hash>".
+        const newHash = hash.stdout.trim().split(/\s+/).pop() ?? '';
+        const decision = (0,rolling/* decideRoll */.eB)((0,rolling/* parseContainers */.eQ)(listing.stdout), newHash);
+        if (decision.action === 'skip')
+            return false;
+        const old = decision.old.map(c => c.id);
+        this.reporter.info(`[${this.remote.host}] ${service}: starting the new container next to the old one (zero-downtime)`);
+        const started = Date.now();
+        await this.remote.runChecked(composeCommands.scaleUp(this.base, service, decision.scaleTo), `start the new ${service}`, { timeoutSeconds: this.plan.waitTimeoutSeconds + 120 });
+        const after = await this.remote.runChecked(containerCommands.list(this.plan.project, service), 'docker ps', { timeoutSeconds: 30 });
+        const fresh = (0,rolling/* parseContainers */.eQ)(after.stdout)
+            .map(c => c.id)
+            .filter(id => !old.includes(id));
+        try {
+            await this.waitHealthy(service, fresh);
+        }
+        catch (error) {
+            // The old containers never stopped: take the new ones away, and the release fails.
+            await this.remote.run(containerCommands.remove(fresh), { timeoutSeconds: 120 });
+            throw error;
+        }
+        // Proxies that cache the service's DNS answer (the reference stack's nginx: 5 s) must have
+        // seen the new address before the old one goes away.
+        await sleep(Math.max(0, started + DNS_SETTLE_MS - Date.now()));
+        await this.remote.runChecked(containerCommands.stop(old), `stop the old ${service}`, {
+            timeoutSeconds: 300
+        });
+        await this.remote.run(containerCommands.remove(old), { timeoutSeconds: 60 });
+        return true;
+    }
+    /** Until every one of `ids` is healthy; fails at once on one that exits or turns unhealthy. */
+    async waitHealthy(service, ids) {
+        if (ids.length === 0)
+            throw new Error(`compose started no new ${service} container`);
+        const deadline = Date.now() + this.plan.waitTimeoutSeconds * 1000;
+        for (;;) {
+            const inspect = await this.remote.run(containerCommands.health(ids), { timeoutSeconds: 30 });
+            const states = (0,rolling/* parseHealth */.kw)(inspect.stdout);
+            const bad = states.find(s => s.status !== 'running' || s.health === 'unhealthy');
+            if (bad)
+                throw new Error(`the new ${service} container is ${bad.status === 'running' ? 'unhealthy' : bad.status}; the old one kept serving`);
+            if (states.length === ids.length && states.every(s => s.health === 'healthy'))
+                return;
+            if (Date.now() >= deadline)
+                throw new Error(`the new ${service} container was not healthy within ${this.plan.waitTimeoutSeconds}s (wait-timeout); the old one kept serving`);
+            await sleep(1000);
+        }
     }
     async verify() {
         if (this.plan.healthUrls.length === 0)
@@ -801,6 +921,66 @@ function decideOnHeldLock(owner, now, lockDirAgeSeconds, defaultTtlSeconds) {
 }
 function describeHolder(owner) {
     return `${owner.owner} since ${owner.acquiredAt}${owner.runUrl ? ` (${owner.runUrl})` : ''}`;
+}
+
+
+/***/ }),
+
+/***/ 4626:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   Cf: () => (/* binding */ rollingServices),
+/* harmony export */   eB: () => (/* binding */ decideRoll),
+/* harmony export */   eQ: () => (/* binding */ parseContainers),
+/* harmony export */   kw: () => (/* binding */ parseHealth)
+/* harmony export */ });
+function rollingServices(plan) {
+    return plan.services
+        .filter(service => service.kind === 'build' &&
+        service.healthcheck !== undefined &&
+        service.ports.length === 0 &&
+        service.containerName === undefined &&
+        service.volumes.every(volume => volume.type === 'tmpfs'))
+        .map(service => service.name)
+        .sort();
+}
+/** Parses `docker ps --no-trunc --format '{{.ID}} {{.Label "com.docker.compose.config-hash"}} {{.State}}'`. */
+function parseContainers(stdout) {
+    return stdout
+        .split('\n')
+        .map(line => line.trim().split(/\s+/))
+        .filter(fields => fields.length === 3 && /^[0-9a-f]{12,64}$/.test(fields[0]))
+        .map(([id, configHash, state]) => ({
+        id: id,
+        configHash: configHash,
+        state: state
+    }));
+}
+/**
+ * Whether to roll a service: only when it has running containers and compose would recreate
+ * them, i.e. their configuration hash is not the new one (otherwise compose's own `up` creates
+ * or leaves them, with nothing to replace).
+ */
+function decideRoll(containers, newHash) {
+    const running = containers.filter(c => c.state === 'running');
+    if (running.length === 0)
+        return { action: 'skip', reason: 'no running container to replace' };
+    if (newHash && running.every(c => c.configHash === newHash))
+        return { action: 'skip', reason: 'unchanged' };
+    return { action: 'roll', old: running, scaleTo: running.length * 2 };
+}
+/** Parses `docker inspect --format '{{.Id}} {{.State.Status}} {{health or none}}'` lines. */
+function parseHealth(stdout) {
+    return stdout
+        .split('\n')
+        .map(line => line.trim().split(/\s+/))
+        .filter(fields => fields.length === 3)
+        .map(([id, status, health]) => ({
+        id: id,
+        status: status,
+        health: health
+    }));
 }
 
 

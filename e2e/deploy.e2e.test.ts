@@ -12,6 +12,7 @@ import { DEFAULT_TUNING, sshControlArgv } from '../src/exec/ssh.js'
 import { HostDeployment, type DeployPlan } from '../src/deploy/deploy.js'
 import type { HeldLock } from '../src/deploy/post.js'
 import { deployOverrideYaml } from '../src/deploy/override.js'
+import { rollingServices } from '../src/deploy/rolling.js'
 import { buildEnvFile, releaseId } from '../src/deploy/release.js'
 import { planFromConfig } from '../src/compose/plan.js'
 import type { ComposeConfig } from '../src/compose/types.js'
@@ -132,6 +133,8 @@ describe('deploy to the lab host', () => {
       lockTimeoutSeconds: 10,
       lockTtlSeconds: 900,
       keepReleases: 3,
+      jobs: plan.services.filter(service => service.kind === 'job').map(service => service.name),
+      rollingServices: rollingServices(plan),
       minFreeMiB: 100,
       healthUrls: ['http://{host}:8080/api/health'],
       healthRetries: 10,
@@ -227,9 +230,42 @@ describe('deploy to the lab host', () => {
     }
     const reporter = new MemoryReporter()
     const host = new HostDeployment(remote, secondPlan, reporter)
-    const { samples } = await sampleProcesses(() => host.deploy('e2e'))
+    const apiBefore = containerId('api')
+    const webBefore = containerId('web')
+    // Requests through web -> api all along the deploy: the api is replaced new-container-first.
+    let deploying = true
+    const load = (async () => {
+      const failures: string[] = []
+      let sent = 0
+      while (deploying) {
+        sent++
+        try {
+          const response = await fetch(`http://${lab.LAB_HOST}:8080/api/health`, {
+            signal: AbortSignal.timeout(3000)
+          })
+          if (response.status !== 200) failures.push(`HTTP ${response.status}`)
+          await response.arrayBuffer()
+        } catch (error) {
+          failures.push((error as Error).message)
+        }
+        await sleep(50)
+      }
+      return { sent, failures }
+    })()
+    const { samples } = await sampleProcesses(() =>
+      host.deploy('e2e').finally(() => (deploying = false))
+    )
     expect(host.report.result).toBe('deployed')
     expect(host.report.previous).toBe(basePlan.releaseId)
+    expect(reporter.lines.join('\n')).toContain(
+      'api: starting the new container next to the old one (zero-downtime)'
+    )
+    expect(containerId('api')).not.toBe(apiBefore)
+    // web's image and configuration did not change: it kept running through the api's switch.
+    expect(containerId('web')).toBe(webBefore)
+    const { sent, failures } = await load
+    expect(sent).toBeGreaterThan(20)
+    expect(failures).toEqual([])
 
     const health = await fetch(`http://${lab.LAB_HOST}:8080/api/health`)
     expect(health.headers.get('x-app-version')).toBe('2')

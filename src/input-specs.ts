@@ -275,6 +275,12 @@ export const INPUT_SPECS: readonly InputSpec[] = [
     default: '3600'
   },
   {
+    name: 'zero-downtime',
+    description:
+      'deploy: replace each changed service that is built, has a healthcheck, publishes no port and keeps no volume by starting its new container next to the old one, waiting until it is healthy, then stopping the old one. false: compose recreates it in place.',
+    default: 'true'
+  },
+  {
     name: 'keep-releases',
     description: 'deploy: releases to keep on each host (older ones are removed).',
     default: '5'

@@ -76,6 +76,7 @@ export interface DeployInputs {
   lockTimeoutSeconds: number
   lockTtlSeconds: number
   keepReleases: number
+  zeroDowntime: boolean
   minFreeMiB: number
   releaseId: string | undefined
 }
@@ -375,6 +376,7 @@ function parseDeployInputs(get: InputGetter, command: string): DeployInputs {
     lockTimeoutSeconds: parseCount('lock-timeout', raw(get, 'lock-timeout'), 0),
     lockTtlSeconds: parseCount('lock-ttl', raw(get, 'lock-ttl'), 60),
     keepReleases: parseCount('keep-releases', raw(get, 'keep-releases'), 2),
+    zeroDowntime: parseBoolean('zero-downtime', raw(get, 'zero-downtime')),
     minFreeMiB: parseCount('min-free-disk', raw(get, 'min-free-disk'), 0),
     releaseId
   }

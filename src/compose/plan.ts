@@ -29,6 +29,8 @@ export interface PlannedService {
   volumes: { type: string; source: string | undefined; target: string }[]
   networks: string[]
   profiles: string[]
+  /** A fixed container name: compose cannot run a second container of such a service. */
+  containerName: string | undefined
 }
 
 export interface Plan {
@@ -104,7 +106,8 @@ export function planFromConfig(config: ComposeConfig): Plan {
         target: volume.target
       })),
       networks: Object.keys(service.networks ?? {}).sort(),
-      profiles: service.profiles ?? []
+      profiles: service.profiles ?? [],
+      containerName: service.container_name
     }
   })
 

@@ -50,6 +50,7 @@ export interface ComposeService {
   networks?: Record<string, unknown>
   profiles?: string[]
   restart?: string
+  container_name?: string
 }
 
 export interface ComposeConfig {

@@ -118,7 +118,32 @@ export const composeCommands = {
     String(waitTimeoutSeconds),
     '--remove-orphans'
   ],
+  /**
+   * Containers brought to the new configuration without starting them: for the one-shot jobs
+   * before a zero-downtime replacement, so that the final `up` does not recreate a job and,
+   * because of it, every service that depends on the job (the api just replaced, then web).
+   */
+  create: (base: string[], services: string[]): string[] => [...base, 'create', ...services],
   ps: (base: string[]): string[] => [...base, 'ps', '--all', '--format', 'json'],
+  /**
+   * The hash compose labels a service's containers with; a different one means compose would
+   * recreate them. (It matches for containers that `up` made without --no-deps: see scaleUp.)
+   */
+  configHash: (base: string[], service: string): string[] => [...base, 'config', '--hash', service],
+  /**
+   * New containers next to the running ones (--no-recreate leaves those as they are). Never
+   * --no-deps: compose hashes a service's configuration without its depends_on then, and the
+   * next plain `up` would recreate the container it made.
+   */
+  scaleUp: (base: string[], service: string, count: number): string[] => [
+    ...base,
+    'up',
+    '--detach',
+    '--no-recreate',
+    '--scale',
+    `${service}=${count}`,
+    service
+  ],
   imageIds: (base: string[]): string[] => [...base, 'images', '--quiet']
 }
 
@@ -152,6 +177,32 @@ export const backupCommands = {
     '-f',
     ...files.map(file => path.posix.join(layout.backups, path.posix.basename(file)))
   ]
+}
+
+export const containerCommands = {
+  /** A service's containers in one project: id, config hash, state. */
+  list: (project: string, service: string): string[] => [
+    'docker',
+    'ps',
+    '--all',
+    '--no-trunc',
+    '--filter',
+    `label=com.docker.compose.project=${project}`,
+    '--filter',
+    `label=com.docker.compose.service=${service}`,
+    '--format',
+    '{{.ID}} {{.Label "com.docker.compose.config-hash"}} {{.State}}'
+  ],
+  health: (ids: string[]): string[] => [
+    'docker',
+    'inspect',
+    '--format',
+    '{{.Id}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}',
+    ...ids
+  ],
+  /** Stops with each container's own grace period (compose sets it from stop_grace_period). */
+  stop: (ids: string[]): string[] => ['docker', 'stop', ...ids],
+  remove: (ids: string[]): string[] => ['docker', 'rm', '--force', ...ids]
 }
 
 export const registryCommands = {

@@ -18,6 +18,7 @@ import {
   backupCommands,
   backupFileName,
   composeCommands,
+  containerCommands,
   lockCommands,
   parseDiskFree,
   pgDumpArgs,
@@ -26,6 +27,7 @@ import {
   releaseCommands,
   remoteComposeArgs
 } from './commands.js'
+import { decideRoll, parseContainers, parseHealth } from './rolling.js'
 import { decideOnHeldLock, parseLockOwner, type LockOwner } from './lock.js'
 import {
   buildManifest,
@@ -63,6 +65,10 @@ export interface DeployPlan {
   lockTimeoutSeconds: number
   lockTtlSeconds: number
   keepReleases: number
+  /** The release's one-shot jobs (services others wait on to complete). */
+  jobs: string[]
+  /** Services replaced with no downtime (new container first); see ./rolling.ts. */
+  rollingServices: string[]
   minFreeMiB: number
   /** URLs checked from the runner after the rollout; `{host}` is replaced by the host's address. */
   healthUrls: string[]
@@ -100,6 +106,9 @@ export class DeployError extends Error {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+/** How long after a new container starts before its old one stops: a DNS cache's lifetime. */
+const DNS_SETTLE_MS = 6000
 
 /** Substitutes {host} in a health URL. */
 export function healthUrlFor(template: string, host: string): string {
@@ -491,6 +500,16 @@ export class HostDeployment {
     await this.step('roll out', async () => {
       await this.switchTo(this.plan.releaseId)
       this.switched = true
+      // One service at a time, each new container healthy before its old one stops; then
+      // compose brings the rest up to the new release (it leaves the rolled ones alone: their
+      // containers already have the new configuration).
+      if (this.plan.rollingServices.length > 0 && this.plan.jobs.length > 0)
+        await this.remote.runChecked(
+          composeCommands.create(this.base, this.plan.jobs),
+          'compose create (jobs)',
+          { timeoutSeconds: 300 }
+        )
+      for (const service of this.plan.rollingServices) await this.rollService(service)
       await this.remote.runChecked(
         composeCommands.up(this.base, this.plan.waitTimeoutSeconds),
         'compose up --wait',
@@ -499,6 +518,80 @@ export class HostDeployment {
         }
       )
     })
+  }
+
+  /** Replaces `service` new-container-first; false when it had nothing to replace. */
+  private async rollService(service: string): Promise<boolean> {
+    const [hash, listing] = await Promise.all([
+      this.remote.runChecked(
+        composeCommands.configHash(this.base, service),
+        'compose config --hash',
+        {
+          timeoutSeconds: 60
+        }
+      ),
+      this.remote.runChecked(containerCommands.list(this.plan.project, service), 'docker ps', {
+        timeoutSeconds: 30
+      })
+    ])
+    // `config --hash api` prints "api <hash>".
+    const newHash = hash.stdout.trim().split(/\s+/).pop() ?? ''
+    const decision = decideRoll(parseContainers(listing.stdout), newHash)
+    if (decision.action === 'skip') return false
+    const old = decision.old.map(c => c.id)
+    this.reporter.info(
+      `[${this.remote.host}] ${service}: starting the new container next to the old one (zero-downtime)`
+    )
+    const started = Date.now()
+    await this.remote.runChecked(
+      composeCommands.scaleUp(this.base, service, decision.scaleTo),
+      `start the new ${service}`,
+      { timeoutSeconds: this.plan.waitTimeoutSeconds + 120 }
+    )
+    const after = await this.remote.runChecked(
+      containerCommands.list(this.plan.project, service),
+      'docker ps',
+      { timeoutSeconds: 30 }
+    )
+    const fresh = parseContainers(after.stdout)
+      .map(c => c.id)
+      .filter(id => !old.includes(id))
+    try {
+      await this.waitHealthy(service, fresh)
+    } catch (error) {
+      // The old containers never stopped: take the new ones away, and the release fails.
+      await this.remote.run(containerCommands.remove(fresh), { timeoutSeconds: 120 })
+      throw error
+    }
+    // Proxies that cache the service's DNS answer (the reference stack's nginx: 5 s) must have
+    // seen the new address before the old one goes away.
+    await sleep(Math.max(0, started + DNS_SETTLE_MS - Date.now()))
+    await this.remote.runChecked(containerCommands.stop(old), `stop the old ${service}`, {
+      timeoutSeconds: 300
+    })
+    await this.remote.run(containerCommands.remove(old), { timeoutSeconds: 60 })
+    return true
+  }
+
+  /** Until every one of `ids` is healthy; fails at once on one that exits or turns unhealthy. */
+  private async waitHealthy(service: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) throw new Error(`compose started no new ${service} container`)
+    const deadline = Date.now() + this.plan.waitTimeoutSeconds * 1000
+    for (;;) {
+      const inspect = await this.remote.run(containerCommands.health(ids), { timeoutSeconds: 30 })
+      const states = parseHealth(inspect.stdout)
+      const bad = states.find(s => s.status !== 'running' || s.health === 'unhealthy')
+      if (bad)
+        throw new Error(
+          `the new ${service} container is ${bad.status === 'running' ? 'unhealthy' : bad.status}; the old one kept serving`
+        )
+      if (states.length === ids.length && states.every(s => s.health === 'healthy')) return
+      if (Date.now() >= deadline)
+        throw new Error(
+          `the new ${service} container was not healthy within ${this.plan.waitTimeoutSeconds}s (wait-timeout); the old one kept serving`
+        )
+      await sleep(1000)
+    }
   }
 
   async verify(): Promise<void> {

@@ -20,6 +20,7 @@ import {
   type HostReport
 } from './deploy.js'
 import { deployOverrideYaml } from './override.js'
+import { rollingServices } from './rolling.js'
 import type { HeldLock } from './post.js'
 import {
   EnvFileError,
@@ -111,6 +112,10 @@ export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan
     lockTimeoutSeconds: context.inputs.lockTimeoutSeconds,
     lockTtlSeconds: context.inputs.lockTtlSeconds,
     keepReleases: context.inputs.keepReleases,
+    jobs: context.plan.services
+      .filter(service => service.kind === 'job')
+      .map(service => service.name),
+    rollingServices: context.inputs.zeroDowntime ? rollingServices(context.plan) : [],
     minFreeMiB: context.inputs.minFreeMiB,
     healthUrls: context.inputs.healthUrls,
     healthRetries: context.inputs.healthRetries,
@@ -270,6 +275,11 @@ function prepareRollbackPlan(
     lockTimeoutSeconds: context.inputs.lockTimeoutSeconds,
     lockTtlSeconds: context.inputs.lockTtlSeconds,
     keepReleases: context.inputs.keepReleases,
+    jobs: context.plan.services
+      .filter(service => service.kind === 'job')
+      .map(service => service.name),
+    // A rollback brings back images the host already has, with compose's own recreate.
+    rollingServices: [],
     minFreeMiB: 0,
     healthUrls: context.inputs.healthUrls,
     healthRetries: context.inputs.healthRetries,
