@@ -67,6 +67,7 @@ describe('parseInputs', () => {
         lockTtlSeconds: 3600,
         keepReleases: 5,
         zeroDowntime: true,
+        zeroDowntimeSettleSeconds: 3,
         minFreeMiB: 1024,
         releaseId: undefined
       },

@@ -135,6 +135,7 @@ describe('deploy to the lab host', () => {
       keepReleases: 3,
       jobs: plan.services.filter(service => service.kind === 'job').map(service => service.name),
       rollingServices: rollingServices(plan),
+      settleSeconds: 3,
       minFreeMiB: 100,
       healthUrls: ['http://{host}:8080/api/health'],
       healthRetries: 10,

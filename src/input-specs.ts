@@ -277,8 +277,14 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   {
     name: 'zero-downtime',
     description:
-      'deploy: replace each changed service that is built, has a healthcheck, publishes no port and keeps no volume by starting its new container next to the old one, waiting until it is healthy, then stopping the old one. false: compose recreates it in place.',
+      'deploy, rollback: replace each changed service that is built, has a healthcheck, publishes no port and keeps no volume by starting its new container next to the old one, waiting until it is healthy, then stopping the old one. false: compose recreates it in place.',
     default: 'true'
+  },
+  {
+    name: 'zero-downtime-settle',
+    description:
+      "deploy, rollback: seconds after a new container starts before its old one may stop, at the least: how long your proxy may cache the service's DNS answer (the reference stack's nginx: 2 s).",
+    default: '3'
   },
   {
     name: 'keep-releases',

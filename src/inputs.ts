@@ -77,6 +77,7 @@ export interface DeployInputs {
   lockTtlSeconds: number
   keepReleases: number
   zeroDowntime: boolean
+  zeroDowntimeSettleSeconds: number
   minFreeMiB: number
   releaseId: string | undefined
 }
@@ -377,6 +378,11 @@ function parseDeployInputs(get: InputGetter, command: string): DeployInputs {
     lockTtlSeconds: parseCount('lock-ttl', raw(get, 'lock-ttl'), 60),
     keepReleases: parseCount('keep-releases', raw(get, 'keep-releases'), 2),
     zeroDowntime: parseBoolean('zero-downtime', raw(get, 'zero-downtime')),
+    zeroDowntimeSettleSeconds: parseCount(
+      'zero-downtime-settle',
+      raw(get, 'zero-downtime-settle'),
+      0
+    ),
     minFreeMiB: parseCount('min-free-disk', raw(get, 'min-free-disk'), 0),
     releaseId
   }

@@ -305,8 +305,6 @@ class DeployError extends Error {
     }
 }
 const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-/** How long after a new container starts before its old one stops: a DNS cache's lifetime. */
-const DNS_SETTLE_MS = 6000;
 /** Substitutes {host} in a health URL. */
 function healthUrlFor(template, host) {
     return template.replace(/\{host\}/g, host.includes(':') ? `[${host}]` : host);
@@ -605,22 +603,32 @@ class HostDeployment {
         await this.step('roll out', async () => {
             await this.switchTo(this.plan.releaseId);
             this.switched = true;
-            // One service at a time, each new container healthy before its old one stops; then
-            // compose brings the rest up to the new release (it leaves the rolled ones alone: their
-            // containers already have the new configuration).
-            if (this.plan.rollingServices.length > 0 && this.plan.jobs.length > 0)
-                await this.remote.runChecked(composeCommands.create(this.base, this.plan.jobs), 'compose create (jobs)', { timeoutSeconds: 300 });
-            for (const service of this.plan.rollingServices)
-                await this.rollService(service);
-            await this.remote.runChecked(composeCommands.up(this.base, this.plan.waitTimeoutSeconds), 'compose up --wait', {
-                timeoutSeconds: this.plan.waitTimeoutSeconds + 120
+            await this.bringUp(this.base, 'compose up --wait');
+        });
+    }
+    /**
+     * Brings the release that `base` addresses up: first the zero-downtime services, one at a
+     * time, each new container healthy before its old one stops; then compose brings the rest
+     * up (it leaves the replaced ones alone: their containers already have the new
+     * configuration). Used by the rollout and by every rollback.
+     */
+    async bringUp(base, step) {
+        // The jobs' new containers first, without starting them: otherwise `up` recreates the
+        // migration job (new image), and compose recreates everything that depends on it.
+        if (this.plan.rollingServices.length > 0 && this.plan.jobs.length > 0)
+            await this.remote.runChecked(composeCommands.create(base, this.plan.jobs), 'compose create (jobs)', {
+                timeoutSeconds: 300
             });
+        for (const service of this.plan.rollingServices)
+            await this.rollService(base, service);
+        await this.remote.runChecked(composeCommands.up(base, this.plan.waitTimeoutSeconds), step, {
+            timeoutSeconds: this.plan.waitTimeoutSeconds + 120
         });
     }
     /** Replaces `service` new-container-first; false when it had nothing to replace. */
-    async rollService(service) {
+    async rollService(base, service) {
         const [hash, listing] = await Promise.all([
-            this.remote.runChecked(composeCommands.configHash(this.base, service), 'compose config --hash', {
+            this.remote.runChecked(composeCommands.configHash(base, service), 'compose config --hash', {
                 timeoutSeconds: 60
             }),
             this.remote.runChecked(containerCommands.list(this.plan.project, service), 'docker ps', {
@@ -634,8 +642,10 @@ class HostDeployment {
             return false;
         const old = decision.old.map(c => c.id);
         this.reporter.info(`[${this.remote.host}] ${service}: starting the new container next to the old one (zero-downtime)`);
+        await this.remote.runChecked(composeCommands.scaleUp(base, service, decision.scaleTo), `start the new ${service}`, { timeoutSeconds: this.plan.waitTimeoutSeconds + 120 });
+        // Started (and in Docker's DNS) from here on, not from before `up`, which may first
+        // have run a job the service depends on.
         const started = Date.now();
-        await this.remote.runChecked(composeCommands.scaleUp(this.base, service, decision.scaleTo), `start the new ${service}`, { timeoutSeconds: this.plan.waitTimeoutSeconds + 120 });
         const after = await this.remote.runChecked(containerCommands.list(this.plan.project, service), 'docker ps', { timeoutSeconds: 30 });
         const fresh = (0,rolling/* parseContainers */.eQ)(after.stdout)
             .map(c => c.id)
@@ -648,9 +658,9 @@ class HostDeployment {
             await this.remote.run(containerCommands.remove(fresh), { timeoutSeconds: 120 });
             throw error;
         }
-        // Proxies that cache the service's DNS answer (the reference stack's nginx: 5 s) must have
-        // seen the new address before the old one goes away.
-        await sleep(Math.max(0, started + DNS_SETTLE_MS - Date.now()));
+        // Proxies that cache the service's DNS answer (the reference stack's nginx: 2 s) must have
+        // seen the new address before the old one goes away (zero-downtime-settle).
+        await sleep(Math.max(0, started + this.plan.settleSeconds * 1000 - Date.now()));
         await this.remote.runChecked(containerCommands.stop(old), `stop the old ${service}`, {
             timeoutSeconds: 300
         });
@@ -717,9 +727,7 @@ class HostDeployment {
         try {
             await this.step(`roll back to ${id}`, async () => {
                 await this.switchTo(id);
-                await this.remote.runChecked(composeCommands.up(await this.baseOf(id), this.plan.waitTimeoutSeconds), 'compose up --wait (rollback)', {
-                    timeoutSeconds: this.plan.waitTimeoutSeconds + 120
-                });
+                await this.bringUp(await this.baseOf(id), 'compose up --wait (rollback)');
             });
             await this.verify();
             await this.audit('rollback', id, why);

@@ -116,6 +116,7 @@ export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan
       .filter(service => service.kind === 'job')
       .map(service => service.name),
     rollingServices: context.inputs.zeroDowntime ? rollingServices(context.plan) : [],
+    settleSeconds: context.inputs.zeroDowntimeSettleSeconds,
     minFreeMiB: context.inputs.minFreeMiB,
     healthUrls: context.inputs.healthUrls,
     healthRetries: context.inputs.healthRetries,
@@ -278,8 +279,9 @@ function prepareRollbackPlan(
     jobs: context.plan.services
       .filter(service => service.kind === 'job')
       .map(service => service.name),
-    // A rollback brings back images the host already has, with compose's own recreate.
-    rollingServices: [],
+    // The previous release's images are still on the host; its api comes back the same way.
+    rollingServices: context.inputs.zeroDowntime ? rollingServices(context.plan) : [],
+    settleSeconds: context.inputs.zeroDowntimeSettleSeconds,
     minFreeMiB: 0,
     healthUrls: context.inputs.healthUrls,
     healthRetries: context.inputs.healthRetries,
