@@ -2,64 +2,6 @@ export const id = 253;
 export const ids = [253];
 export const modules = {
 
-/***/ 4332:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   Gl: () => (/* binding */ parseLockOwner),
-/* harmony export */   ys: () => (/* binding */ decideOnHeldLock)
-/* harmony export */ });
-/* unused harmony export describeHolder */
-function parseLockOwner(text) {
-    try {
-        const value = JSON.parse(text);
-        if (typeof value.token !== 'string' || typeof value.acquiredAt !== 'string')
-            return undefined;
-        return {
-            token: value.token,
-            owner: String(value.owner ?? 'unknown'),
-            runUrl: typeof value.runUrl === 'string' ? value.runUrl : undefined,
-            acquiredAt: value.acquiredAt,
-            ttlSeconds: Number(value.ttlSeconds ?? 0)
-        };
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * What to do about a lock someone else holds. An owner record that cannot be read (a holder
- * that died between mkdir and writing it) is stale once the directory itself is older than
- * the TTL we would give.
- */
-function decideOnHeldLock(owner, now, lockDirAgeSeconds, defaultTtlSeconds) {
-    if (!owner) {
-        return lockDirAgeSeconds > defaultTtlSeconds
-            ? {
-                action: 'take-over',
-                holder: 'an unknown deploy',
-                reason: `its lock has no owner record and is ${Math.round(lockDirAgeSeconds)}s old`
-            }
-            : { action: 'wait', holder: 'an unknown deploy (no owner record yet)' };
-    }
-    const holder = describeHolder(owner);
-    const age = (now.getTime() - Date.parse(owner.acquiredAt)) / 1000;
-    if (Number.isFinite(age) && owner.ttlSeconds > 0 && age > owner.ttlSeconds) {
-        return {
-            action: 'take-over',
-            holder,
-            reason: `held for ${Math.round(age)}s, past its TTL of ${owner.ttlSeconds}s`
-        };
-    }
-    return { action: 'wait', holder };
-}
-function describeHolder(owner) {
-    return `${owner.owner} since ${owner.acquiredAt}${owner.runUrl ? ` (${owner.runUrl})` : ''}`;
-}
-
-
-/***/ }),
-
 /***/ 4253:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 

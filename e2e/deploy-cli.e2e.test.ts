@@ -105,9 +105,10 @@ describe('deploy and rollback from the CLI', () => {
     const during = JSON.parse(loadOut) as { sent: number; failed: string[] }
     expect(during.sent).toBeGreaterThan(20)
     expect(during.failed).toEqual([])
-    expect((JSON.parse(rolled.stdout) as { deploy: { releaseId: string } }).deploy.releaseId).toBe(
-      releases[0]
-    )
+    const rolledBack = JSON.parse(rolled.stdout) as { deploy: { releaseId: string; url: string } }
+    expect(rolledBack.deploy.releaseId).toBe(releases[0])
+    // The same url output as a deploy: the workflows use it as the environment's URL.
+    expect(rolledBack.deploy.url).toBe(`http://${lab.LAB_HOST}:8081/api/health`)
     const health = await fetch(`http://${lab.LAB_HOST}:8081/api/health`)
     expect(health.headers.get('x-app-version')).toBe('1')
     expect(fs.readlinkSync(path.join(lab.LAB_DEPLOY_PATH as string, project, 'current'))).toMatch(

@@ -296,10 +296,9 @@ async function runDeployOrRollback(context: StageContext, stage: Command): Promi
           password: inputs.build.registryPassword
         }
       : undefined
-  const [{ deployStage, rollbackStage }, { releaseId }, { healthUrlFor }] = await Promise.all([
+  const [{ deployStage, rollbackStage }, { releaseId }] = await Promise.all([
     import('./deploy/stage.js'),
-    import('./deploy/release.js'),
-    import('./deploy/deploy.js')
+    import('./deploy/release.js')
   ])
   // The deploy's clock is fixed here, so that the deployment recorded on GitHub names
   // the same release id as the hosts get.
@@ -347,13 +346,8 @@ async function runDeployOrRollback(context: StageContext, stage: Command): Promi
     throw error
   }
   if (recorder) {
-    const first = inputs.deploy.hosts[0]
-    const healthUrl =
-      first && inputs.deploy.healthUrls[0]
-        ? healthUrlFor(inputs.deploy.healthUrls[0], first.host)
-        : undefined
     await recorder.succeed(
-      inputs.github.environmentUrl ?? outcome.url ?? healthUrl,
+      inputs.github.environmentUrl ?? outcome.url,
       stage === 'deploy'
         ? `Deployed ${outcome.releaseId} to ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`}`
         : `Rolled back to ${outcome.releaseId} on ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`}`

@@ -355,7 +355,8 @@ export const OUTPUT_SPECS: readonly OutputSpec[] = [
   },
   {
     name: 'url',
-    description: 'deploy: the first health URL, on the first host (for an environment URL).'
+    description:
+      'deploy, rollback: the first health URL, on the first host (for an environment URL).'
   },
   {
     name: 'digests',

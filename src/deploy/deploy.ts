@@ -166,20 +166,17 @@ export class HostDeployment {
    * its manifest lists them, since releases can differ in their compose files.
    */
   private async baseOf(id: string): Promise<string[]> {
-    const layout = releaseLayout(this.plan.deployPath, this.plan.project, id)
-    const manifest = await this.remote.run(
-      ['cat', path.posix.join(layout.release, 'manifest.json')],
-      { timeoutSeconds: 30 }
+    const recorded = (await this.readManifest(id))?.composeFiles
+    // No readable manifest: assume the same files as this release.
+    const files =
+      Array.isArray(recorded) && recorded.length > 0
+        ? recorded
+        : this.plan.composeFiles.map(f => f.name)
+    return remoteComposeArgs(
+      releaseLayout(this.plan.deployPath, this.plan.project, id),
+      this.plan.project,
+      files
     )
-    let files = this.plan.composeFiles.map(f => f.name)
-    try {
-      const recorded = (JSON.parse(manifest.stdout) as Partial<Manifest>).composeFiles
-      if (manifest.exitCode === 0 && Array.isArray(recorded) && recorded.length > 0)
-        files = recorded
-    } catch {
-      // No readable manifest: assume the same files as this release.
-    }
-    return remoteComposeArgs(layout, this.plan.project, files)
   }
 
   /** Runs one named step, times it, and turns any failure into a DeployError naming host and step. */
@@ -772,7 +769,8 @@ export class HostDeployment {
     })
   }
 
-  private async readManifest(id: string): Promise<Pick<Manifest, 'images'> | undefined> {
+  /** A release's manifest on the host; undefined when it is missing or unreadable. */
+  private async readManifest(id: string): Promise<Partial<Manifest> | undefined> {
     const layout = releaseLayout(this.plan.deployPath, this.plan.project, id)
     const text = await this.remote.run(['cat', path.posix.join(layout.release, 'manifest.json')], {
       timeoutSeconds: 30

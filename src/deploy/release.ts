@@ -139,8 +139,8 @@ export function releasesToPrune(ids: string[], keep: number, protect: string[]):
  * this project's built images are ever touched: never a base image, never another project's.
  */
 export function imagesToPrune(
-  removed: (Pick<Manifest, 'images'> | undefined)[],
-  kept: (Pick<Manifest, 'images'> | undefined)[]
+  removed: (Partial<Pick<Manifest, 'images'>> | undefined)[],
+  kept: (Partial<Pick<Manifest, 'images'>> | undefined)[]
 ): string[] {
   const keep = new Set(kept.flatMap(manifest => Object.values(manifest?.images ?? {})))
   const refs = new Set(

@@ -96,17 +96,38 @@ export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan
     }
   }
   return {
-    project: context.plan.project,
+    ...hostSettings(context),
     releaseId: makeReleaseId(now, context.sha),
-    deployPath: context.inputs.deployPath,
     composeFiles,
     images: context.images,
     envFile,
     imagesOverride: deployOverrideYaml(context.plan, context.images),
     registry: context.registry,
     backupService: context.inputs.backupService,
-    backupKeep: context.inputs.backupKeep,
     migrateService: context.inputs.migrateService,
+    minFreeMiB: context.inputs.minFreeMiB
+  }
+}
+
+/** What a deploy and a rollback both need on each host, from the inputs and the compose plan. */
+function hostSettings(
+  context: Omit<DeployContext, 'images' | 'registry'>
+): Omit<
+  DeployPlan,
+  | 'releaseId'
+  | 'composeFiles'
+  | 'images'
+  | 'envFile'
+  | 'imagesOverride'
+  | 'registry'
+  | 'backupService'
+  | 'migrateService'
+  | 'minFreeMiB'
+> {
+  return {
+    project: context.plan.project,
+    deployPath: context.inputs.deployPath,
+    backupKeep: context.inputs.backupKeep,
     migrateTimeoutSeconds: context.inputs.migrateTimeoutSeconds,
     waitTimeoutSeconds: context.waitTimeoutSeconds,
     lockTimeoutSeconds: context.inputs.lockTimeoutSeconds,
@@ -115,15 +136,26 @@ export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan
     jobs: context.plan.services
       .filter(service => service.kind === 'job')
       .map(service => service.name),
+    // A rollback brings the previous release's services back the same way.
     rollingServices: context.inputs.zeroDowntime ? rollingServices(context.plan) : [],
     settleSeconds: context.inputs.zeroDowntimeSettleSeconds,
-    minFreeMiB: context.inputs.minFreeMiB,
     healthUrls: context.inputs.healthUrls,
     healthRetries: context.inputs.healthRetries,
     sha: context.sha,
     actor: context.actor,
     runUrl: context.runUrl
   }
+}
+
+/** Who holds the lock, as the lock and the audit log record it. */
+function ownerOf(context: Omit<DeployContext, 'images' | 'registry'>): string {
+  return `${context.actor}${context.runUrl ? ` (${context.runUrl})` : ''}`
+}
+
+/** The environment's URL: the first health URL, on the first host. */
+function environmentUrl(inputs: DeployInputs): string | undefined {
+  const first = inputs.hosts[0]
+  return first && inputs.healthUrls[0] ? healthUrlFor(inputs.healthUrls[0], first.host) : undefined
 }
 
 async function connect(
@@ -155,7 +187,7 @@ export async function deployStage(
   now: Date = new Date()
 ): Promise<DeployOutcome> {
   const plan = prepareDeployPlan(context, now)
-  const owner = `${context.actor}${context.runUrl ? ` (${context.runUrl})` : ''}`
+  const owner = ownerOf(context)
   const reports: HostReport[] = []
   const done: { remote: RemoteExecutor; host: HostDeployment }[] = []
   const remotes: RemoteExecutor[] = []
@@ -209,12 +241,7 @@ export async function deployStage(
     reporter.saveState('deploy-locks', '')
   }
   await reporter.addSummary(deploySummary(plan.releaseId, reports))
-  const first = context.inputs.hosts[0]
-  return {
-    releaseId: plan.releaseId,
-    reports,
-    url: first && plan.healthUrls[0] ? healthUrlFor(plan.healthUrls[0], first.host) : undefined
-  }
+  return { releaseId: plan.releaseId, reports, url: environmentUrl(context.inputs) }
 }
 
 /** What became of a host that had already deployed when a later host failed. */
@@ -242,10 +269,7 @@ export async function rollbackStage(
         releaseId: target ?? 'pending'
       }
       const host = new HostDeployment(remote, plan, reporter)
-      const chosen = await host.rollbackTo(
-        target,
-        `${context.actor}${context.runUrl ? ` (${context.runUrl})` : ''}`
-      )
+      const chosen = await host.rollbackTo(target, ownerOf(context))
       target ??= chosen
       reports.push(host.report)
     }
@@ -254,39 +278,21 @@ export async function rollbackStage(
     reporter.saveState('ssh', '')
     await reporter.addSummary(deploySummary(`rollback to ${target ?? '?'}`, reports))
   }
-  return { releaseId: target as string, reports, url: undefined }
+  return { releaseId: target as string, reports, url: environmentUrl(context.inputs) }
 }
 
 function prepareRollbackPlan(
   context: Omit<DeployContext, 'images' | 'registry'>
 ): Omit<DeployPlan, 'releaseId'> {
   return {
-    project: context.plan.project,
-    deployPath: context.inputs.deployPath,
+    ...hostSettings(context),
     composeFiles: context.ref.files.map(file => ({ name: path.basename(file), content: '' })),
     images: {},
     envFile: '',
     imagesOverride: '',
     registry: undefined,
     backupService: undefined,
-    backupKeep: context.inputs.backupKeep,
     migrateService: undefined,
-    migrateTimeoutSeconds: context.inputs.migrateTimeoutSeconds,
-    waitTimeoutSeconds: context.waitTimeoutSeconds,
-    lockTimeoutSeconds: context.inputs.lockTimeoutSeconds,
-    lockTtlSeconds: context.inputs.lockTtlSeconds,
-    keepReleases: context.inputs.keepReleases,
-    jobs: context.plan.services
-      .filter(service => service.kind === 'job')
-      .map(service => service.name),
-    // The previous release's images are still on the host; its api comes back the same way.
-    rollingServices: context.inputs.zeroDowntime ? rollingServices(context.plan) : [],
-    settleSeconds: context.inputs.zeroDowntimeSettleSeconds,
-    minFreeMiB: 0,
-    healthUrls: context.inputs.healthUrls,
-    healthRetries: context.inputs.healthRetries,
-    sha: context.sha,
-    actor: context.actor,
-    runUrl: context.runUrl
+    minFreeMiB: 0
   }
 }
