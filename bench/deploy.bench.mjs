@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { CLI, ROOT, labEnv, median, report, timed } from './lib.mjs'
+import { CLI, ROOT, labEnv, median, report, timed, referenceStackEnv } from './lib.mjs'
 
 const LIMIT = 1.3
 const SSHD_LOG = '/var/lib/stack-deploy-lab/logs/sshd.log'
@@ -99,18 +99,13 @@ export default async function deployBench({ rounds = 3 } = {}) {
     ],
     `${lab.LAB_SSH_USER}@${lab.LAB_HOST}`
   ]
-  const env = {
-    ...process.env,
-    NODE_IMAGE: lab.NODE_IMAGE,
-    NGINX_IMAGE: lab.NGINX_IMAGE,
-    POSTGRES_IMAGE: lab.POSTGRES_IMAGE,
-    REDIS_IMAGE: lab.REDIS_IMAGE,
+  const env = referenceStackEnv(lab, {
     POSTGRES_PASSWORD: 'bench-pg',
     REDIS_PASSWORD: 'bench-redis',
     STACK_DEPLOY_REGISTRY_PASSWORD: lab.LAB_REGISTRY_PASSWORD,
     STACK_DEPLOY_SSH_KEY: fs.readFileSync(lab.LAB_SSH_KEY, 'utf8'),
     STACK_DEPLOY_SECRETS: 'POSTGRES_PASSWORD=bench-pg\nREDIS_PASSWORD=bench-redis'
-  }
+  })
   const common = (project, port) => [
     ...['-f', 'compose/compose.yaml', '-p', project],
     ...[

@@ -17,6 +17,18 @@ export function labEnv() {
   return env
 }
 
+/** The environment for the reference stack in the lab: the lab's base images, plus `extra`. */
+export function referenceStackEnv(lab, extra) {
+  return {
+    ...process.env,
+    NODE_IMAGE: lab.NODE_IMAGE,
+    NGINX_IMAGE: lab.NGINX_IMAGE,
+    POSTGRES_IMAGE: lab.POSTGRES_IMAGE,
+    REDIS_IMAGE: lab.REDIS_IMAGE,
+    ...extra
+  }
+}
+
 /** Runs a command, fails loudly if it fails, and returns its wall time in seconds. */
 export function timed(argv, options = {}) {
   const started = process.hrtime.bigint()

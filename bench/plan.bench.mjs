@@ -1,19 +1,14 @@
 // `stack-deploy plan --json` against the command it wraps, `docker compose config --format json`,
 // on the reference stack: what reading the model through our CLI costs on top of compose.
 import * as path from 'node:path'
-import { CLI, ROOT, labEnv, report, timed } from './lib.mjs'
+import { CLI, ROOT, labEnv, report, timed, referenceStackEnv } from './lib.mjs'
 
 export default function planBench({ runs = 7 } = {}) {
   const lab = labEnv()
-  const env = {
-    ...process.env,
-    NODE_IMAGE: lab.NODE_IMAGE,
-    NGINX_IMAGE: lab.NGINX_IMAGE,
-    POSTGRES_IMAGE: lab.POSTGRES_IMAGE,
-    REDIS_IMAGE: lab.REDIS_IMAGE,
+  const env = referenceStackEnv(lab, {
     POSTGRES_PASSWORD: 'bench',
     REDIS_PASSWORD: 'bench'
-  }
+  })
   const cwd = path.join(ROOT, 'compose')
   const ours = []
   const theirs = []

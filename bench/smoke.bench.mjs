@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import * as net from 'node:net'
 import * as path from 'node:path'
-import { CLI, ROOT, labEnv, median, report, timed } from './lib.mjs'
+import { CLI, ROOT, labEnv, median, report, timed, referenceStackEnv } from './lib.mjs'
 
 const LIMIT = 1.15
 const HEALTHY_TARGET_SECONDS = 30
@@ -82,15 +82,10 @@ function rawSmoke(env, cwd, project, port) {
 
 export default async function smokeBench({ rounds = 4 } = {}) {
   const lab = labEnv()
-  const env = {
-    ...process.env,
-    NODE_IMAGE: lab.NODE_IMAGE,
-    NGINX_IMAGE: lab.NGINX_IMAGE,
-    POSTGRES_IMAGE: lab.POSTGRES_IMAGE,
-    REDIS_IMAGE: lab.REDIS_IMAGE,
+  const env = referenceStackEnv(lab, {
     POSTGRES_PASSWORD: 'bench-postgres',
     REDIS_PASSWORD: 'bench-redis'
-  }
+  })
   const cwd = path.join(ROOT, 'compose')
   // Build once; both sides then run exactly these images.
   const built = timed([process.execPath, CLI, 'build', '-f', 'compose.yaml'], { cwd, env })
