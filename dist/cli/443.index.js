@@ -1330,7 +1330,7 @@ class HostDeployment {
             timeoutSeconds: this.plan.waitTimeoutSeconds + 120
         });
     }
-    /** Replaces `service` new-container-first; false when it had nothing to replace. */
+    /** Replaces `service` new-container-first, when compose would recreate it. */
     async rollService(base, service) {
         const [hash, listing] = await Promise.all([
             this.remote.runChecked(composeCommands.configHash(base, service), 'compose config --hash', {
@@ -1344,7 +1344,7 @@ class HostDeployment {
         const newHash = hash.stdout.trim().split(/\s+/).pop() ?? '';
         const decision = decideRoll(parseContainers(listing.stdout), newHash);
         if (decision.action === 'skip')
-            return false;
+            return;
         const old = decision.old.map(c => c.id);
         this.reporter.info(`[${this.remote.host}] ${service}: starting the new container next to the old one (zero-downtime)`);
         await this.remote.runChecked(composeCommands.scaleUp(base, service, decision.scaleTo), `start the new ${service}`, { timeoutSeconds: this.plan.waitTimeoutSeconds + 120 });
@@ -1370,7 +1370,6 @@ class HostDeployment {
             timeoutSeconds: 300
         });
         await this.remote.run(containerCommands.remove(old), { timeoutSeconds: 60 });
-        return true;
     }
     /** Until every one of `ids` is healthy; fails at once on one that exits or turns unhealthy. */
     async waitHealthy(service, ids) {

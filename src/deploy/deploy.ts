@@ -523,8 +523,8 @@ export class HostDeployment {
     })
   }
 
-  /** Replaces `service` new-container-first; false when it had nothing to replace. */
-  private async rollService(base: string[], service: string): Promise<boolean> {
+  /** Replaces `service` new-container-first, when compose would recreate it. */
+  private async rollService(base: string[], service: string): Promise<void> {
     const [hash, listing] = await Promise.all([
       this.remote.runChecked(composeCommands.configHash(base, service), 'compose config --hash', {
         timeoutSeconds: 60
@@ -536,7 +536,7 @@ export class HostDeployment {
     // `config --hash api` prints "api <hash>".
     const newHash = hash.stdout.trim().split(/\s+/).pop() ?? ''
     const decision = decideRoll(parseContainers(listing.stdout), newHash)
-    if (decision.action === 'skip') return false
+    if (decision.action === 'skip') return
     const old = decision.old.map(c => c.id)
     this.reporter.info(
       `[${this.remote.host}] ${service}: starting the new container next to the old one (zero-downtime)`
@@ -571,7 +571,6 @@ export class HostDeployment {
       timeoutSeconds: 300
     })
     await this.remote.run(containerCommands.remove(old), { timeoutSeconds: 60 })
-    return true
   }
 
   /** Until every one of `ids` is healthy; fails at once on one that exits or turns unhealthy. */
