@@ -5,8 +5,7 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { spawn } from 'node:child_process'
-import { docker, labEnv, referenceStackEnv, runCli } from './lab.js'
+import { docker, labEnv, referenceStackEnv, runCli, startLoad } from './lab.js'
 
 const lab = labEnv()
 const namespace = `e2e-deploy-cli-${process.pid}`
@@ -82,29 +81,12 @@ describe('deploy and rollback from the CLI', () => {
       await new Promise(resolve => setTimeout(resolve, 1100)) // release ids have one-second resolution
     }
     // Requests through web all along the rollback: the api goes back new-container-first too.
-    // (runCli blocks this process, so the load runs in a child process of its own.)
-    const load = spawn(
-      process.execPath,
-      [
-        '-e',
-        `let sent = 0, failed = []; const stop = Date.now() + 120000;
-        process.on('SIGTERM', () => { console.log(JSON.stringify({ sent, failed })); process.exit(0) });
-        (async () => { while (Date.now() < stop) { sent++; try { const r = await fetch(process.argv[1], { signal: AbortSignal.timeout(3000) }); if (r.status !== 200) failed.push('HTTP ' + r.status); await r.arrayBuffer() } catch (e) { failed.push(e.cause?.code ?? e.message) } await new Promise(r => setTimeout(r, 50)) } })()`,
-        `http://${lab.LAB_HOST}:8081/api/health`
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] }
-    )
-    let loadOut = ''
-    load.stdout.on('data', chunk => (loadOut += chunk))
-    const loadDone = new Promise(resolve => load.on('close', resolve))
-    await new Promise(resolve => setTimeout(resolve, 1000))
+    const load = await startLoad(`http://${lab.LAB_HOST}:8081/api/health`)
     const rolled = runCli(['rollback', ...args(project), '--json'], { env })
-    load.kill('SIGTERM')
-    await loadDone
+    const during = await load.stop()
     if (rolled.status !== 0) throw new Error(rolled.stderr)
-    const during = JSON.parse(loadOut) as { sent: number; failed: string[] }
     expect(during.sent).toBeGreaterThan(20)
-    expect(during.failed).toEqual([])
+    expect(during.failures).toEqual([])
     const rolledBack = JSON.parse(rolled.stdout) as { deploy: { releaseId: string; url: string } }
     expect(rolledBack.deploy.releaseId).toBe(releases[0])
     // The same url output as a deploy: the workflows use it as the environment's URL.

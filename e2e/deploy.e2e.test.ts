@@ -16,7 +16,7 @@ import { rollingServices } from '../src/deploy/rolling.js'
 import { buildEnvFile, releaseId } from '../src/deploy/release.js'
 import { planFromConfig } from '../src/compose/plan.js'
 import type { ComposeConfig } from '../src/compose/types.js'
-import { ROOT, docker, labEnv, referenceStackEnv, runCli, runStep } from './lab.js'
+import { ROOT, docker, labEnv, referenceStackEnv, runCli, runStep, startLoad } from './lab.js'
 
 const lab = labEnv()
 const namespace = `e2e-deploy-${process.pid}`
@@ -234,28 +234,9 @@ describe('deploy to the lab host', () => {
     const apiBefore = containerId('api')
     const webBefore = containerId('web')
     // Requests through web -> api all along the deploy: the api is replaced new-container-first.
-    let deploying = true
-    const load = (async () => {
-      const failures: string[] = []
-      let sent = 0
-      while (deploying) {
-        sent++
-        try {
-          const response = await fetch(`http://${lab.LAB_HOST}:8080/api/health`, {
-            signal: AbortSignal.timeout(3000)
-          })
-          if (response.status !== 200) failures.push(`HTTP ${response.status}`)
-          await response.arrayBuffer()
-        } catch (error) {
-          failures.push((error as Error).message)
-        }
-        await sleep(50)
-      }
-      return { sent, failures }
-    })()
-    const { samples } = await sampleProcesses(() =>
-      host.deploy('e2e').finally(() => (deploying = false))
-    )
+    const load = await startLoad(`http://${lab.LAB_HOST}:8080/api/health`)
+    const { samples } = await sampleProcesses(() => host.deploy('e2e'))
+    const { sent, failures } = await load.stop()
     expect(host.report.result).toBe('deployed')
     expect(host.report.previous).toBe(basePlan.releaseId)
     expect(reporter.lines.join('\n')).toContain(
@@ -264,7 +245,6 @@ describe('deploy to the lab host', () => {
     expect(containerId('api')).not.toBe(apiBefore)
     // web's image and configuration did not change: it kept running through the api's switch.
     expect(containerId('web')).toBe(webBefore)
-    const { sent, failures } = await load
     expect(sent).toBeGreaterThan(20)
     expect(failures).toEqual([])
 

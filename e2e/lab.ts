@@ -2,7 +2,7 @@
  * Helpers for end-to-end tests against the lab (test/lab/up.sh): the lab's coordinates from
  * .lab/env, and ways to run the bundled action and CLI exactly as users and the runner do.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -162,4 +162,37 @@ export function projectsLeft(prefix: string): string[] {
     ...docker(['network', 'ls', '--filter', filter, '--format', format]).stdout.split('\n')
   ]
   return [...new Set(names.map(n => n.trim()).filter(n => n.startsWith(prefix)))]
+}
+
+/**
+ * About 20 GET requests a second at `url`, from a child process (so that it keeps going while
+ * this process is blocked in runCli), until stop() is called. stop() gives how many requests
+ * were sent and why each failed one failed.
+ */
+export async function startLoad(
+  url: string
+): Promise<{ stop: () => Promise<{ sent: number; failures: string[] }> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `let sent = 0; const failures = []; const until = Date.now() + 300000;
+      process.on('SIGTERM', () => { console.log(JSON.stringify({ sent, failures })); process.exit(0) });
+      (async () => { while (Date.now() < until) { sent++; try { const r = await fetch(process.argv[1], { signal: AbortSignal.timeout(3000) }); if (r.status !== 200) failures.push('HTTP ' + r.status); await r.arrayBuffer() } catch (e) { failures.push(e.cause?.code ?? e.message) } await new Promise(r => setTimeout(r, 50)) } })()`,
+      url
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] }
+  )
+  let out = ''
+  child.stdout.on('data', chunk => (out += String(chunk)))
+  const closed = new Promise(resolve => child.on('close', resolve))
+  // Let it get going before the caller starts what it measures.
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  return {
+    stop: async () => {
+      child.kill('SIGTERM')
+      await closed
+      return JSON.parse(out) as { sent: number; failures: string[] }
+    }
+  }
 }
