@@ -1,5 +1,6 @@
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { WebSocketServer } from 'ws'
 import type { CommandResult, Executor, RunOptions } from '../src/exec/executor.js'
 import {
   checkExecResult,
@@ -18,9 +19,14 @@ const context: ProbeContext = { base, cwd: '/w' }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, count: number) => void
 
-/** A real HTTP server on 127.0.0.1 with an ephemeral port; routes by path. */
+/**
+ * A real HTTP server on 127.0.0.1 with an ephemeral port; routes by path. WebSocket upgrades
+ * to it go to a WebSocket server on the same port, which answers "pong: <message>".
+ */
 let server: http.Server
+let wss: WebSocketServer
 let serverPort: number
+const wsPaths: string[] = []
 const routes = new Map<string, Handler>()
 const hits = new Map<string, number>()
 const requests: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[] =
@@ -40,11 +46,18 @@ beforeAll(async () => {
       else res.writeHead(404).end('no route')
     })
   })
+  wss = new WebSocketServer({ server })
+  wss.on('connection', (socket, req) => {
+    wsPaths.push(req.url ?? '')
+    socket.on('message', data => socket.send(`pong: ${data.toString()}`))
+  })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   serverPort = (server.address() as AddressInfo).port
 })
 
 afterAll(async () => {
+  for (const client of wss.clients) client.terminate()
+  await new Promise(resolve => wss.close(resolve))
   server.closeAllConnections()
   await new Promise(resolve => server.close(resolve))
 })
@@ -53,6 +66,7 @@ beforeEach(() => {
   routes.clear()
   hits.clear()
   requests.length = 0
+  wsPaths.length = 0
 })
 
 const result = (argv: string[], over: Partial<CommandResult> = {}): CommandResult => ({
@@ -291,6 +305,103 @@ describe('HTTP probes against a real server', () => {
     )
     expect(results[0]).toMatchObject({ ok: true })
     expect(executor.calls).toEqual([])
+  })
+})
+
+describe('WebSocket probes against a real server', () => {
+  it('resolve the host port like HTTP probes, sharing the answer of compose port', async () => {
+    routes.set('/health', (_req, res) => res.writeHead(200).end('ok'))
+    const executor = new FakeExecutor()
+    const { sleep } = fakeSleep()
+    const results = await runProbes(
+      parseProbes(`
+- http: web:8080/health
+- ws: web:8080/socket?room=1
+  send: ping
+  expect: pong
+- ws: api:3000/live
+`),
+      context,
+      { executor, sleep }
+    )
+    expect(results).toEqual([
+      expect.objectContaining({ kind: 'http', ok: true }),
+      {
+        name: 'ws web:8080/socket?room=1',
+        kind: 'ws',
+        target: 'web:8080/socket?room=1',
+        ok: true,
+        attempts: 1,
+        seconds: expect.any(Number),
+        detail: 'status 101, reply contained "pong"',
+        url: `ws://127.0.0.1:${serverPort}/socket?room=1`
+      },
+      expect.objectContaining({
+        kind: 'ws',
+        ok: true,
+        detail: 'status 101',
+        url: `ws://127.0.0.1:${serverPort}/live`
+      })
+    ])
+    expect(executor.calls.map(c => c.argv.slice(base.length))).toEqual([
+      ['port', 'web', '8080'],
+      ['port', 'api', '3000']
+    ])
+    expect(wsPaths).toEqual(['/socket?room=1', '/live'])
+  })
+
+  it('use host ports resolved beforehand without asking compose', async () => {
+    const executor = new FakeExecutor(() => Promise.reject(new Error('not expected')))
+    const results = await runProbes(
+      parseProbes('- ws: web:8080/socket'),
+      { ...context, ports: [{ service: 'web', port: 8080, hostPort: serverPort }] },
+      { executor }
+    )
+    expect(results[0]).toMatchObject({ ok: true, detail: 'status 101' })
+    expect(executor.calls).toEqual([])
+  })
+
+  it('retry and report what the reply was', async () => {
+    const { result: probe, waits } = await runOne(
+      '- ws: web:8080/socket\n  send: ping\n  expect: ready\n  retries: 1\n  interval: 100ms'
+    )
+    expect(probe).toMatchObject({
+      ok: false,
+      attempts: 2,
+      detail: 'reply did not contain "ready": got "pong: ping"'
+    })
+    expect(waits).toEqual([100])
+  })
+
+  it('report a port that compose cannot resolve', async () => {
+    const executor = new FakeExecutor(() => ({
+      exitCode: 1,
+      stderr: 'no port 8080/tcp for container shop-web-1\n'
+    }))
+    const { result: probe } = await runOne('- ws: web:8080/socket\n  retries: 0', executor)
+    expect(probe).toMatchObject({
+      ok: false,
+      detail: 'no published port for web:8080: no port 8080/tcp for container shop-web-1'
+    })
+    expect(probe.url).toBeUndefined()
+  })
+
+  it('report a port that serves HTTP but does not upgrade', async () => {
+    const plain = http.createServer((_req, res) => res.writeHead(200).end('<html>'))
+    await new Promise<void>(resolve => plain.listen(0, '127.0.0.1', resolve))
+    const port = (plain.address() as AddressInfo).port
+    try {
+      const executor = new FakeExecutor(() => ({ stdout: `127.0.0.1:${port}\n` }))
+      const { result: probe } = await runOne('- ws: web:8080/socket\n  retries: 0', executor)
+      expect(probe).toMatchObject({
+        ok: false,
+        detail: 'no 101 upgrade: got status 200',
+        url: `ws://127.0.0.1:${port}/socket`
+      })
+    } finally {
+      plain.closeAllConnections()
+      await new Promise(resolve => plain.close(resolve))
+    }
   })
 })
 

@@ -14,7 +14,8 @@ import {
   type ExecProbe,
   type HttpProbe,
   type ProbeResult,
-  type ProbeService
+  type ProbeService,
+  type WsProbe
 } from '../src/smoke/probes.js'
 
 function specError(text: string): string {
@@ -115,6 +116,61 @@ describe('parseProbes: valid forms', () => {
     expect(parseProbes(text)[0]).toMatchObject(expected)
   })
 
+  it('a WebSocket probe with defaults', () => {
+    const [probe] = parseProbes('- ws: web:8080/socket\n')
+    expect(probe).toEqual<WsProbe>({
+      kind: 'ws',
+      index: 0,
+      line: 1,
+      name: 'ws web:8080/socket',
+      service: 'web',
+      port: 8080,
+      path: '/socket',
+      headers: {},
+      send: undefined,
+      expect: undefined,
+      retries: 5,
+      intervalMs: 1000,
+      timeoutMs: 5000
+    })
+  })
+
+  it('a WebSocket probe with every key', () => {
+    const [probe] = parseProbes(`
+- ws: chat:3000/live?room=smoke
+  name: chat echo
+  send: '{"type":"ping"}'
+  expect: pong
+  headers: { authorization: Bearer smoke, x-count: 3 }
+  retries: 2
+  interval: 250ms
+  timeout: 2s
+`)
+    expect(probe).toEqual<WsProbe>({
+      kind: 'ws',
+      index: 0,
+      line: 2,
+      name: 'chat echo',
+      service: 'chat',
+      port: 3000,
+      path: '/live?room=smoke',
+      headers: { authorization: 'Bearer smoke', 'x-count': '3' },
+      send: '{"type":"ping"}',
+      expect: 'pong',
+      retries: 2,
+      intervalMs: 250,
+      timeoutMs: 2000
+    })
+  })
+
+  it.each<[string, Partial<WsProbe>]>([
+    ['- ws: web:80', { path: '/', name: 'ws web:80/' }],
+    ['- ws: web:80/ws\n  expect: hello', { expect: 'hello', send: undefined }],
+    ['- ws: web:80/ws\n  send: 42\n  expect: 43', { send: '42', expect: '43' }]
+  ])('%j', (text, expected) => {
+    expect(parseProbes(text)[0]).toMatchObject(expected)
+  })
+
   it('an exec probe', () => {
     const [probe] = parseProbes(`
 - exec: postgres
@@ -163,6 +219,67 @@ describe('parseProbes: valid forms', () => {
 
 describe('parseProbes: errors name the probe and the problem, on one line', () => {
   it.each([
+    [
+      '- ws: web/socket',
+      'probes[0] "ws web/socket" (line 1): ws "web/socket" is not in service:port/path form; use service:port/path, like web:8080/socket'
+    ],
+    [
+      '- ws: web:/socket',
+      'probes[0] "ws web:/socket" (line 1): ws "web:/socket": port "" is not a number from 1 to 65535; use service:port/path, like web:8080/socket'
+    ],
+    [
+      '- ws: ws://web:8080/socket',
+      'probes[0] "ws ws://web:8080/socket" (line 1): ws "ws://web:8080/socket" is a URL; use service:port/path, like web:8080/socket (the runner finds the published host port)'
+    ],
+    [
+      '- ws: 8080',
+      'probes[0] (line 1): ws must be a string; use service:port/path, like web:8080/socket'
+    ],
+    ['- ws: web:80/ws\n  expect:', 'probes[0] "ws web:80/ws" (line 1): expect has no value'],
+    [
+      '- ws: web:80/ws\n  expect: ""',
+      'probes[0] "ws web:80/ws" (line 1): expect must not be empty'
+    ],
+    [
+      '- ws: web:80/ws\n  send: { type: ping }',
+      'probes[0] "ws web:80/ws" (line 1): send must be a string, got a mapping'
+    ],
+    [
+      '- ws: web:80/ws\n  contains: pong',
+      'probes[0] "ws web:80/ws" (line 1): unknown key "contains" (ws probes check the first reply with expect); known keys for a ws probe: name, ws, send, expect, headers, retries, interval, timeout'
+    ],
+    [
+      '- ws: web:80/ws\n  status: 101',
+      'probes[0] "ws web:80/ws" (line 1): unknown key "status" (it belongs to http probes); known keys for a ws probe: name, ws, send, expect, headers, retries, interval, timeout'
+    ],
+    [
+      '- ws: web:80/ws\n  protocol: chat',
+      'probes[0] "ws web:80/ws" (line 1): unknown key "protocol"; known keys for a ws probe: name, ws, send, expect, headers, retries, interval, timeout'
+    ],
+    [
+      '- http: web:80\n  expect: ok',
+      'probes[0] "GET web:80/" (line 1): unknown key "expect" (it belongs to ws probes); known keys for an http probe: name, http, method, headers, body, status, contains, json, retries, interval, timeout'
+    ],
+    [
+      '- exec: db\n  command: [true]\n  headers: { a: b }',
+      'probes[0] "exec db: true" (line 1): unknown key "headers" (it belongs to http and ws probes); known keys for an exec probe: name, exec, command, exit-code, contains, retries, interval, timeout'
+    ],
+    [
+      '- ws: web:80/ws\n  headers: [a]',
+      'probes[0] "ws web:80/ws" (line 1): headers must be a mapping of name: value, got a list'
+    ],
+    [
+      '- ws: web:80/ws\n  timeout: soon',
+      'probes[0] "ws web:80/ws" (line 1): timeout "soon" is not a duration; use e.g. 500ms, 2s or 1m'
+    ],
+    [
+      '- ws: web:80/ws\n  exec: web\n  command: [true]',
+      'probes[0] "ws web:80/ws" (line 1): has both ws and exec; a probe is one or the other, split it in two'
+    ],
+    [
+      '- http: web:80/\n  ws: web:80/ws\n  exec: web',
+      'probes[0] "GET web:80/" (line 1): has http, ws, exec; a probe is one of them, split it up'
+    ],
     [
       '- http: web:80\n  statuss: 200',
       'probes[0] "GET web:80/" (line 1): unknown key "statuss"; known keys for an http probe: name, http, method, headers, body, status, contains, json, retries, interval, timeout'
@@ -233,7 +350,7 @@ describe('parseProbes: errors name the probe and the problem, on one line', () =
     ],
     [
       '- name: lonely\n  status: 200',
-      'probes[0] "lonely" (line 1): needs either http: service:port/path or exec: service'
+      'probes[0] "lonely" (line 1): needs one of http: service:port/path, ws: service:port/path or exec: service'
     ],
     [
       '- exec: db\n  command: pg_isready -U app',
@@ -306,11 +423,11 @@ describe('parseProbes: errors name the probe and the problem, on one line', () =
     ],
     [
       '- web:80/health',
-      'probes[0] (line 1): each probe is a mapping with http: service:port/path or exec: service, got "web:80/health"'
+      'probes[0] (line 1): each probe is a mapping with http: service:port/path, ws: service:port/path or exec: service, got "web:80/health"'
     ],
     [
       'http: web:80',
-      'probes: expected a list of probes (each item starting with "- http:" or "- exec:"), got a mapping'
+      'probes: expected a list of probes (each item starting with "- http:", "- ws:" or "- exec:"), got a mapping'
     ],
     [
       '- http: web:80\n  name: [oops\n',
@@ -380,6 +497,7 @@ describe('validateProbeTargets', () => {
     const probes = parseProbes(`
 - http: web:8443/
 - http: api:3000/health
+- ws: web:8080/socket
 - exec: postgres
   command: [pg_isready]
 `)
@@ -402,6 +520,14 @@ describe('validateProbeTargets', () => {
     [
       '- http: postgres:5432/',
       'probes[0] "GET postgres:5432/" (line 1): service "postgres" does not publish port 5432 (it publishes no ports); HTTP probes run from the runner and reach only published ports: add it under ports:, or use an exec probe for an internal port'
+    ],
+    [
+      '- ws: web:9090/socket',
+      'probes[0] "ws web:9090/socket" (line 1): service "web" does not publish port 9090 (it publishes 8080, 8443); WebSocket probes run from the runner and reach only published ports: add it under ports:, or use an exec probe for an internal port'
+    ],
+    [
+      '- ws: chat:80/',
+      'probes[0] "ws chat:80/" (line 1): unknown service "chat"; the stack has: api, dns, postgres, web'
     ],
     [
       '- http: dns:53/',
@@ -543,6 +669,15 @@ describe('renderProbeTable', () => {
           detail: 'body did not contain "ok" (body: "a | b\nc")'
         }),
         result({
+          name: 'ws web:8080/socket',
+          kind: 'ws',
+          target: 'web:8080/socket',
+          ok: false,
+          attempts: 2,
+          seconds: 1.5,
+          detail: 'reply did not contain "pong": got "hello"'
+        }),
+        result({
           name: 'exec postgres: pg_isready',
           kind: 'exec',
           target: 'postgres',
@@ -558,6 +693,7 @@ describe('renderProbeTable', () => {
         '|---|---|---|--:|--:|',
         '| GET web:8080/health | `web:8080/health` | ✅ | 1 | 0.0s |',
         '| search \\| filter | `api:3000/search?q=a\\|b` | ❌ body did not contain "ok" (body: "a \\| b c") | 6 | 5.3s |',
+        '| ws web:8080/socket | `web:8080/socket` | ❌ reply did not contain "pong": got "hello" | 2 | 1.5s |',
         '| exec postgres: pg_isready | `postgres` | ❌ exit code 2 expected 0: no response | 3 | 2.0s |',
         ''
       ].join('\n')

@@ -1,7 +1,8 @@
 /**
- * Runs smoke probes against a stack that is up: HTTP requests from the runner to published
- * ports, and commands inside containers with `compose exec`. Every command goes through the
- * injected Executor, every request through the injected fetch, so tests drive both.
+ * Runs smoke probes against a stack that is up: HTTP requests and WebSocket connections from
+ * the runner to published ports, and commands inside containers with `compose exec`. Every
+ * command goes through the injected Executor, every request through the injected fetch, so
+ * tests drive both; WebSocket checks go to the real checkWebSocket.
  */
 import { lastLines, type CommandResult, type Executor } from '../exec/executor.js'
 import {
@@ -18,8 +19,10 @@ import {
   type Probe,
   type ProbeResult,
   type ProbeService,
-  type PublishedPort
+  type PublishedPort,
+  type WsProbe
 } from './probes.js'
+import { checkWebSocket } from './websocket.js'
 
 export interface ProbeContext {
   /** The compose prefix of the running stack (composeBaseArgs of the smoke project). */
@@ -304,6 +307,25 @@ class Runner {
     }
   }
 
+  private async attemptWs(probe: WsProbe): Promise<AttemptOutcome> {
+    const lookup = await this.hostPort(probe.service, probe.port)
+    if ('error' in lookup) return { ok: false, detail: lookup.error }
+    const url = probeUrl(lookup.hostPort, probe.path, 'ws')
+    const outcome = await checkWebSocket(url, {
+      send: probe.send,
+      expect: probe.expect,
+      headers: probe.headers,
+      timeoutMs: probe.timeoutMs
+    })
+    return { ...outcome, url }
+  }
+
+  private attempt(probe: Probe): Promise<AttemptOutcome> {
+    if (probe.kind === 'http') return this.attemptHttp(probe)
+    if (probe.kind === 'ws') return this.attemptWs(probe)
+    return this.attemptExec(probe)
+  }
+
   private async attemptExec(probe: ExecProbe): Promise<AttemptOutcome> {
     const argv = execArgs(this.context.base, probe.service, probe.command)
     let timer: NodeJS.Timeout | undefined
@@ -335,8 +357,7 @@ class Runner {
     let attempts = 0
     while (attempts < maxAttempts) {
       attempts++
-      outcome =
-        probe.kind === 'http' ? await this.attemptHttp(probe) : await this.attemptExec(probe)
+      outcome = await this.attempt(probe)
       if (outcome.ok || attempts >= maxAttempts) break
       this.deps.log?.(
         `${probe.name}: attempt ${attempts} of ${maxAttempts} failed: ${outcome.detail}; retrying in ${formatDuration(probe.intervalMs)}`

@@ -1,7 +1,8 @@
 /**
- * Smoke probes: what the `probes` input asks for, checked up front, and the pure pieces the
- * runner (probe-runner.ts) and the stage need: argv builders, `compose port` parsing, the stack's
- * URLs for the test command, and the job summary table.
+ * Smoke probes: what the `probes` input asks for (HTTP requests, WebSocket connections and
+ * commands inside containers), checked up front, and the pure pieces the runner
+ * (probe-runner.ts) and the stage need: argv builders, `compose port` parsing, the stack's URLs
+ * for the test command, and the job summary table.
  */
 import { isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 
@@ -11,7 +12,7 @@ export interface ProbeTiming {
   retries: number
   /** Wait between two attempts. */
   intervalMs: number
-  /** Bound on one attempt: one HTTP request (body included) or one exec. */
+  /** Bound on one attempt: one HTTP request (body included), one WebSocket check or one exec. */
   timeoutMs: number
 }
 
@@ -23,8 +24,6 @@ interface ProbeCommon extends ProbeTiming {
   /** The user's name, or one derived from the target ("GET web:8080/health"). */
   name: string
   service: string
-  /** HTTP: the response body must contain this; exec: stdout must contain this. */
-  contains: string | undefined
 }
 
 /** A JSON field (dotted path, `a.b.0.c`) that must equal a value, or exist (or not). */
@@ -42,7 +41,23 @@ export interface HttpProbe extends ProbeCommon {
   body: string | undefined
   /** Accepted status codes. */
   status: number[]
+  /** The response body must contain this. */
+  contains: string | undefined
   json: JsonCheck | undefined
+}
+
+export interface WsProbe extends ProbeCommon {
+  kind: 'ws'
+  /** The container port, resolved to the host port like an HTTP probe's. */
+  port: number
+  /** Path and query of the upgrade request, starting with "/". */
+  path: string
+  /** Extra headers of the upgrade request. */
+  headers: Record<string, string>
+  /** A text message sent once the connection is open. */
+  send: string | undefined
+  /** The first message received must contain this. */
+  expect: string | undefined
 }
 
 export interface ExecProbe extends ProbeCommon {
@@ -50,22 +65,24 @@ export interface ExecProbe extends ProbeCommon {
   /** argv run inside the service's container with `compose exec -T`; never through a shell. */
   command: string[]
   exitCode: number
+  /** stdout must contain this. */
+  contains: string | undefined
 }
 
-export type Probe = HttpProbe | ExecProbe
+export type Probe = HttpProbe | WsProbe | ExecProbe
 
 /** What one probe came to. `detail` says what was expected and what came back. */
 export interface ProbeResult {
   name: string
-  kind: 'http' | 'exec'
-  /** `service:port/path` for HTTP, `service` for exec. */
+  kind: Probe['kind']
+  /** `service:port/path` for HTTP and WebSocket, `service` for exec. */
   target: string
   ok: boolean
   attempts: number
   seconds: number
   /** On success a short note ("status 200"); on failure expected vs got, from the last attempt. */
   detail: string
-  /** HTTP: the URL of the last attempt, once the host port was known. */
+  /** HTTP and WebSocket: the URL of the last attempt, once the host port was known. */
   url?: string
 }
 
@@ -108,6 +125,7 @@ export const HTTP_PROBE_KEYS = [
   'json',
   ...TIMING_KEYS
 ] as const
+export const WS_PROBE_KEYS = ['name', 'ws', 'send', 'expect', 'headers', ...TIMING_KEYS] as const
 export const EXEC_PROBE_KEYS = [
   'name',
   'exec',
@@ -118,7 +136,7 @@ export const EXEC_PROBE_KEYS = [
 ] as const
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
-const HTTP_TARGET = /^([^:/\s]+):([^/]*)(\/\S*)?$/
+const PORT_TARGET = /^([^:/\s]+):([^/]*)(\/\S*)?$/
 const METHOD = /^[A-Za-z]+$/
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/
@@ -150,9 +168,9 @@ export function formatDuration(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))}s`
 }
 
-/** `web:8080/health` for HTTP probes, `postgres` for exec probes. */
+/** `web:8080/health` for HTTP and WebSocket probes, `postgres` for exec probes. */
 export function probeTarget(probe: Probe): string {
-  return probe.kind === 'http' ? `${probe.service}:${probe.port}${probe.path}` : probe.service
+  return probe.kind === 'exec' ? probe.service : `${probe.service}:${probe.port}${probe.path}`
 }
 
 /** `probes[2] "web health" (line 14)`: how messages name a probe. */
@@ -189,6 +207,7 @@ function provisionalName(item: Record<string, unknown>): string | undefined {
     const method = typeof item.method === 'string' ? item.method.toUpperCase() : 'GET'
     return `${method} ${item.http}${item.http.includes('/') ? '' : '/'}`
   }
+  if (typeof item.ws === 'string') return `ws ${item.ws}${item.ws.includes('/') ? '' : '/'}`
   if (typeof item.exec === 'string') {
     const command = Array.isArray(item.command) ? item.command.map(String).join(' ') : ''
     return command ? `exec ${item.exec}: ${command}` : `exec ${item.exec}`
@@ -219,14 +238,17 @@ function parseTiming(item: Record<string, unknown>, fail: (message: string) => n
   return timing
 }
 
-function parseContains(
+/** An optional non-empty text (`contains`, `send`, `expect`); numbers are taken as text. */
+function parseText(
   item: Record<string, unknown>,
+  key: 'contains' | 'send' | 'expect',
   fail: (message: string) => never
 ): string | undefined {
-  if (item.contains === undefined) return undefined
-  const text = scalarText(item.contains)
-  if (text === undefined) fail(`contains must be a string, got ${describeValue(item.contains)}`)
-  if (text === '') fail('contains must not be empty')
+  if (item[key] === undefined) return undefined
+  const text = scalarText(item[key])
+  if (text === undefined) fail(`${key} must be a string, got ${describeValue(item[key])}`)
+  // An empty value is far more often an unset variable in a template than a wish.
+  if (text === '') fail(`${key} must not be empty`)
   return text
 }
 
@@ -270,25 +292,54 @@ function parseJsonCheck(value: unknown, fail: (message: string) => never): JsonC
   return { path, op: 'equals', value: value.equals }
 }
 
-function parseHttp(
+type CommonFields = Omit<ProbeCommon, 'service' | 'name'> & { name: string | undefined }
+
+/** `web:8080/health` of an http or ws probe: service, container port and path. */
+function parseTarget(
   item: Record<string, unknown>,
-  common: Omit<ProbeCommon, 'service' | 'name'> & { name: string | undefined },
+  kind: 'http' | 'ws',
   fail: (message: string) => never
-): HttpProbe {
-  const target = item.http
-  const form = 'use service:port/path, like web:8080/health'
-  if (typeof target !== 'string') fail(`http must be a string; ${form}`)
+): { service: string; port: number; path: string } {
+  const target = item[kind]
+  const form = `use service:port/path, like web:8080/${kind === 'http' ? 'health' : 'socket'}`
+  if (typeof target !== 'string') fail(`${kind} must be a string; ${form}`)
   if (/^[a-z]+:\/\//i.test(target)) {
-    fail(`http "${target}" is a URL; ${form} (the runner finds the published host port)`)
+    fail(`${kind} "${target}" is a URL; ${form} (the runner finds the published host port)`)
   }
-  const match = HTTP_TARGET.exec(target.trim())
-  if (!match) fail(`http "${target}" is not in service:port/path form; ${form}`)
+  const match = PORT_TARGET.exec(target.trim())
+  if (!match) fail(`${kind} "${target}" is not in service:port/path form; ${form}`)
   const [, service, portText, path] = match as unknown as [string, string, string, string?]
-  if (!SERVICE_NAME.test(service)) fail(`http "${target}": "${service}" is not a service name`)
+  if (!SERVICE_NAME.test(service)) fail(`${kind} "${target}": "${service}" is not a service name`)
   const port = Number(portText)
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-    fail(`http "${target}": port "${portText}" is not a number from 1 to 65535; ${form}`)
+    fail(`${kind} "${target}": port "${portText}" is not a number from 1 to 65535; ${form}`)
   }
+  return { service, port, path: path ?? '/' }
+}
+
+function parseHeaders(
+  item: Record<string, unknown>,
+  fail: (message: string) => never
+): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (item.headers === undefined) return headers
+  if (!isMapping(item.headers)) {
+    fail(`headers must be a mapping of name: value, got ${describeValue(item.headers)}`)
+  }
+  for (const [key, value] of Object.entries(item.headers)) {
+    const text = scalarText(value)
+    if (text === undefined) fail(`header "${key}" must be a string, got ${describeValue(value)}`)
+    headers[key] = text
+  }
+  return headers
+}
+
+function parseHttp(
+  item: Record<string, unknown>,
+  common: CommonFields,
+  fail: (message: string) => never
+): HttpProbe {
+  const { service, port, path } = parseTarget(item, 'http', fail)
   let method = 'GET'
   if (item.method !== undefined) {
     if (typeof item.method !== 'string' || !METHOD.test(item.method)) {
@@ -296,17 +347,7 @@ function parseHttp(
     }
     method = item.method.toUpperCase()
   }
-  const headers: Record<string, string> = {}
-  if (item.headers !== undefined) {
-    if (!isMapping(item.headers)) {
-      fail(`headers must be a mapping of name: value, got ${describeValue(item.headers)}`)
-    }
-    for (const [key, value] of Object.entries(item.headers)) {
-      const text = scalarText(value)
-      if (text === undefined) fail(`header "${key}" must be a string, got ${describeValue(value)}`)
-      headers[key] = text
-    }
-  }
+  const headers = parseHeaders(item, fail)
   let body: string | undefined
   if (item.body !== undefined) {
     if (typeof item.body !== 'string') {
@@ -323,20 +364,39 @@ function parseHttp(
     name: '',
     service,
     port,
-    path: path ?? '/',
+    path,
     method,
     headers,
     body,
     status: parseStatus(item.status, fail),
+    contains: parseText(item, 'contains', fail),
     json: parseJsonCheck(item.json, fail)
   }
   probe.name = common.name ?? `${method} ${probeTarget(probe)}`
   return probe
 }
 
+function parseWs(
+  item: Record<string, unknown>,
+  common: CommonFields,
+  fail: (message: string) => never
+): WsProbe {
+  const probe: WsProbe = {
+    ...common,
+    kind: 'ws',
+    name: '',
+    ...parseTarget(item, 'ws', fail),
+    headers: parseHeaders(item, fail),
+    send: parseText(item, 'send', fail),
+    expect: parseText(item, 'expect', fail)
+  }
+  probe.name = common.name ?? `ws ${probeTarget(probe)}`
+  return probe
+}
+
 function parseExec(
   item: Record<string, unknown>,
-  common: Omit<ProbeCommon, 'service' | 'name'> & { name: string | undefined },
+  common: CommonFields,
   fail: (message: string) => never
 ): ExecProbe {
   const service = item.exec
@@ -372,8 +432,24 @@ function parseExec(
     name: common.name ?? `exec ${service}: ${command.join(' ')}`,
     service,
     command,
-    exitCode
+    exitCode,
+    contains: parseText(item, 'contains', fail)
   }
+}
+
+const KIND_KEYS: Record<Probe['kind'], readonly string[]> = {
+  http: HTTP_PROBE_KEYS,
+  ws: WS_PROBE_KEYS,
+  exec: EXEC_PROBE_KEYS
+}
+const KINDS = Object.keys(KIND_KEYS) as Probe['kind'][]
+const KIND_FORMS = 'http: service:port/path, ws: service:port/path or exec: service'
+
+/** Why a key does not fit a probe of this kind, when it fits another kind. */
+function otherKindHint(kind: Probe['kind'], key: string): string {
+  if (kind === 'ws' && key === 'contains') return ' (ws probes check the first reply with expect)'
+  const owners = KINDS.filter(other => other !== kind && KIND_KEYS[other].includes(key))
+  return owners.length > 0 ? ` (it belongs to ${owners.join(' and ')} probes)` : ''
 }
 
 function parseItem(raw: unknown, index: number, line: number | undefined): Probe {
@@ -384,25 +460,22 @@ function parseItem(raw: unknown, index: number, line: number | undefined): Probe
     throw new ProbeSpecError(`${where}: ${message}`, index)
   }
   if (!isMapping(raw)) {
-    fail(
-      `each probe is a mapping with http: service:port/path or exec: service, got ${describeValue(raw)}`
-    )
+    fail(`each probe is a mapping with ${KIND_FORMS}, got ${describeValue(raw)}`)
   }
   const item = raw as Record<string, unknown>
-  const hasHttp = 'http' in item
-  const hasExec = 'exec' in item
-  if (hasHttp && hasExec)
-    fail('has both http and exec; a probe is one or the other, split it in two')
-  if (!hasHttp && !hasExec) {
-    fail('needs either http: service:port/path or exec: service')
+  const kinds = KINDS.filter(kind => kind in item)
+  if (kinds.length === 2) {
+    fail(`has both ${kinds.join(' and ')}; a probe is one or the other, split it in two`)
   }
-  const kind = hasHttp ? 'http' : 'exec'
-  const known: readonly string[] = hasHttp ? HTTP_PROBE_KEYS : EXEC_PROBE_KEYS
-  const other: readonly string[] = hasHttp ? EXEC_PROBE_KEYS : HTTP_PROBE_KEYS
+  if (kinds.length > 2) fail(`has ${kinds.join(', ')}; a probe is one of them, split it up`)
+  const kind = kinds[0]
+  if (kind === undefined) fail(`needs one of ${KIND_FORMS}`)
+  const known = KIND_KEYS[kind]
   for (const key of Object.keys(item)) {
     if (!known.includes(key)) {
-      const hint = other.includes(key) ? ` (it belongs to ${hasHttp ? 'exec' : 'http'} probes)` : ''
-      fail(`unknown key "${key}"${hint}; known keys for an ${kind} probe: ${known.join(', ')}`)
+      fail(
+        `unknown key "${key}"${otherKindHint(kind, key)}; known keys for ${kind === 'ws' ? 'a' : 'an'} ${kind} probe: ${known.join(', ')}`
+      )
     }
     if (item[key] === null) fail(`${key} has no value`)
   }
@@ -412,14 +485,10 @@ function parseItem(raw: unknown, index: number, line: number | undefined): Probe
     if (!name || name.trim() === '')
       fail(`name must be a non-empty string, got ${describeValue(item.name)}`)
   }
-  const common = {
-    index,
-    line,
-    name,
-    contains: parseContains(item, fail),
-    ...parseTiming(item, fail)
-  }
-  return hasHttp ? parseHttp(item, common, fail) : parseExec(item, common, fail)
+  const common: CommonFields = { index, line, name, ...parseTiming(item, fail) }
+  if (kind === 'http') return parseHttp(item, common, fail)
+  if (kind === 'ws') return parseWs(item, common, fail)
+  return parseExec(item, common, fail)
 }
 
 /**
@@ -442,7 +511,7 @@ export function parseProbes(text: string): Probe[] {
   if (value === null || value === undefined) return []
   if (!Array.isArray(value) || !isSeq(doc.contents)) {
     throw new ProbeSpecError(
-      `probes: expected a list of probes (each item starting with "- http:" or "- exec:"), got ${describeValue(value)}`
+      `probes: expected a list of probes (each item starting with "- http:", "- ws:" or "- exec:"), got ${describeValue(value)}`
     )
   }
   const nodes = doc.contents.items as (Node | null)[]
@@ -465,7 +534,7 @@ export function publishedTcpPorts(service: ProbeService): number[] {
 
 /**
  * Checks the probes against the services that are brought up: every probe names one of them,
- * and every HTTP probe a port that its service publishes (the runner reaches services from
+ * and every HTTP or WebSocket probe a port that its service publishes (the runner reaches services from
  * outside, through published ports). Throws ProbeSpecError on the first problem.
  */
 export function validateProbeTargets(
@@ -483,12 +552,12 @@ export function validateProbeTargets(
         `unknown service "${probe.service}"; ${names.length > 0 ? `the stack has: ${names.join(', ')}` : 'the stack has no services'}`
       )
     }
-    if (probe.kind !== 'http') continue
+    if (probe.kind === 'exec') continue
     const ports = publishedTcpPorts(service as ProbeService)
     if (!ports.includes(probe.port)) {
       const has = ports.length > 0 ? `it publishes ${ports.join(', ')}` : 'it publishes no ports'
       fail(
-        `service "${probe.service}" does not publish port ${probe.port} (${has}); HTTP probes run from the runner and reach only published ports: add it under ports:, or use an exec probe for an internal port`
+        `service "${probe.service}" does not publish port ${probe.port} (${has}); ${probe.kind === 'http' ? 'HTTP' : 'WebSocket'} probes run from the runner and reach only published ports: add it under ports:, or use an exec probe for an internal port`
       )
     }
   }
@@ -520,8 +589,8 @@ export function parsePortOutput(stdout: string): number | undefined {
 }
 
 /** Where the runner reaches a published port: the stage binds ephemeral ports on loopback. */
-export function probeUrl(hostPort: number, path = ''): string {
-  return `http://127.0.0.1:${hostPort}${path}`
+export function probeUrl(hostPort: number, path = '', scheme: 'http' | 'ws' = 'http'): string {
+  return `${scheme}://127.0.0.1:${hostPort}${path}`
 }
 
 /** `docker compose ... exec -T SERVICE ARGV...`: no TTY, the argv as given, no shell. */

@@ -260,7 +260,7 @@ export async function smokeStage(
     )
 
     const needPorts =
-      options.probes.some(p => p.kind === 'http') || options.testCommand !== undefined
+      options.probes.some(p => p.kind !== 'exec') || options.testCommand !== undefined
     const ports = needPorts
       ? await resolvePublishedPorts(
           stackServices,
