@@ -10,17 +10,49 @@ import {
   releaseCommands,
   remoteComposeArgs
 } from '../src/deploy/commands.js'
-import { releaseLayout } from '../src/deploy/release.js'
+import { legacyCompose, releaseLayout } from '../src/deploy/release.js'
 
 const layout = releaseLayout('/srv/sd', 'shop', '20261121T220130Z-abcdef0')
 const R = '/srv/sd/shop/releases/20261121T220130Z-abcdef0'
-const base = remoteComposeArgs(layout, 'shop', [
-  'compose/compose.yaml',
-  'compose/compose.prod.yaml'
-])
+const base = remoteComposeArgs(
+  layout,
+  'shop',
+  legacyCompose(['compose/compose.yaml', 'compose/compose.prod.yaml'])
+)
 
 describe('deploy argv', () => {
-  it('runs compose on the release: its files, image pins and env file, under the project name', () => {
+  it('runs compose on a release from its project tree: files, overrides, env files, profiles', () => {
+    expect(
+      remoteComposeArgs(layout, 'shop', {
+        projectDirectory: 'project/deploy',
+        composeFiles: ['project/deploy/compose.yaml'],
+        envFiles: ['project/deploy/.env'],
+        overrides: ['images.override.yaml', 'files.override.yaml'],
+        profiles: ['tools']
+      })
+    ).toEqual([
+      'docker',
+      'compose',
+      '--project-directory',
+      `${R}/project/deploy`,
+      '-p',
+      'shop',
+      '-f',
+      `${R}/project/deploy/compose.yaml`,
+      '-f',
+      `${R}/images.override.yaml`,
+      '-f',
+      `${R}/files.override.yaml`,
+      '--env-file',
+      `${R}/project/deploy/.env`,
+      '--env-file',
+      `${R}/.env`,
+      '--profile',
+      'tools'
+    ])
+  })
+
+  it('runs compose on a release made before the project tree: flat files at its root', () => {
     expect(base).toEqual([
       'docker',
       'compose',

@@ -30,7 +30,11 @@ describe('release ids and layout', () => {
       current: '/srv/stack-deploy/shop/current',
       backups: '/srv/stack-deploy/shop/backups',
       auditLog: '/srv/stack-deploy/shop/audit.log',
-      lockDir: '/srv/stack-deploy/shop/.lock'
+      lockDir: '/srv/stack-deploy/shop/.lock',
+      tree: '/srv/stack-deploy/shop/releases/20261121T220130Z-abcdef0/project',
+      secrets: '/srv/stack-deploy/shop/releases/20261121T220130Z-abcdef0/secrets',
+      shared: '/srv/stack-deploy/shop/shared',
+      store: '/srv/stack-deploy/shop/store'
     })
   })
 

@@ -12,6 +12,7 @@ import {
 } from '../src/deploy/stage.js'
 import { planFromConfig } from '../src/compose/plan.js'
 import { parseInputs } from '../src/inputs.js'
+import { planProjectFiles } from '../src/compose/project-files.js'
 
 const DIGEST = `sha256:${'d'.repeat(64)}`
 const plan = planFromConfig({
@@ -21,6 +22,24 @@ const plan = planFromConfig({
     migrate: { image: 'shop/api:local' },
     postgres: { image: 'postgres:16' }
   }
+})
+const root = path.resolve('__tests__/fixtures/extends')
+const files = planProjectFiles({
+  root,
+  composeFiles: ['compose.yaml', 'compose.override.yaml'],
+  closure: {
+    composeFiles: [path.join(root, 'compose.yaml'), path.join(root, 'compose.override.yaml')],
+    includeEnvFiles: []
+  },
+  references: [
+    {
+      path: path.join(root, 'db_password.txt'),
+      writtenAbsolute: false,
+      use: { kind: 'secret', name: 'db_password' }
+    }
+  ],
+  rules: new Map(),
+  uses: { api: { secrets: ['db_password'], configs: [] } }
 })
 const inputs = (values: Record<string, string>) =>
   parseInputs(
@@ -45,6 +64,8 @@ function context(
       profiles: []
     },
     plan,
+    files,
+    secretFiles: { db_password: 'from-input' },
     images: { api: { image: 'r/api', tags: ['1'], digest: DIGEST, ref: `r/api@${DIGEST}` } },
     inputs: inputs(values),
     registry: undefined,
@@ -63,10 +84,20 @@ describe('preparing a deploy', () => {
       new Date('2026-11-21T22:00:00Z')
     )
     expect(prepared.releaseId).toBe('20261121T220000Z-0123456')
-    expect(prepared.composeFiles.map(f => f.name)).toEqual([
-      'compose.yaml',
-      'compose.override.yaml'
-    ])
+    // The files keep their layout under the release's project/ folder: no flattening.
+    expect(prepared.compose).toEqual({
+      projectDirectory: 'project',
+      composeFiles: ['project/compose.yaml', 'project/compose.override.yaml'],
+      envFiles: [],
+      overrides: ['images.override.yaml', 'files.override.yaml'],
+      profiles: []
+    })
+    expect(prepared.secretFiles).toEqual([{ name: 'db_password', content: 'from-input' }])
+    // Only a hash of the secret reaches the override, never its value.
+    expect(prepared.filesOverride).not.toContain('from-input')
+    expect(prepared.filesOverride).toContain(
+      '/srv/stack-deploy/shop/releases/20261121T220000Z-0123456/secrets/db_password'
+    )
     expect(prepared.envFile).toBe("A='1'\nB='2'\n")
     expect(prepared.imagesOverride).toContain(`image: r/api@${DIGEST}`)
     expect(prepared.imagesOverride).toContain('build: !reset null')
@@ -93,15 +124,17 @@ describe('preparing a deploy', () => {
     ],
     [{}, { 'env-file': 'NOT A LINE' }, /^Input 'env-file': line 1 is not KEY=value/],
     [
+      { secretFiles: { db_pasword: 'x' } },
+      {},
+      /^Input 'secret-files': db_pasword is not a file secret that a service of the project uses \(they are: db_password\)/
+    ],
+    [
       {
-        ref: {
-          workingDirectory: path.resolve('__tests__/fixtures'),
-          files: ['targets/compose.yaml', 'extends/compose.yaml'],
-          profiles: []
-        }
+        files: { ...files, secrets: [{ name: 'tls_key', relative: undefined, services: ['web'] }] },
+        secretFiles: {}
       },
       {},
-      /^Input 'compose-files': two compose files are named compose.yaml/
+      /^Input 'secret-files': secret tls_key \(used by web\) has no file: it is not in the working tree and secret-files does not give it/
     ]
   ])('refuses %#', (over, values, message) => {
     expect(() =>

@@ -24,6 +24,8 @@ describe('parseInputs', () => {
       testCommand: undefined,
       ports: 'ephemeral',
       logDir: 'stack-deploy-logs',
+      pathRules: new Map(),
+      secretFiles: {},
       build: {
         registry: undefined,
         imageNamespace: undefined,

@@ -77,7 +77,7 @@ describe('planFromConfig', () => {
       { target: 8080, published: '8080', hostIp: undefined, protocol: 'tcp' }
     ])
     expect(byName.db?.volumes).toEqual([
-      { type: 'volume', source: 'pgdata', target: '/var/lib/postgresql/data' }
+      { type: 'volume', source: 'pgdata', target: '/var/lib/postgresql/data', readOnly: false }
     ])
     expect(byName.web?.networks).toEqual(['backend', 'frontend'])
     expect(plan.volumes).toEqual(['pgdata'])

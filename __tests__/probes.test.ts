@@ -1,8 +1,8 @@
+import { formatDuration } from '../src/report/duration.js'
 import {
   composePortArgs,
   envName,
   execArgs,
-  formatDuration,
   parseDuration,
   parsePortOutput,
   parseProbes,

@@ -2,7 +2,7 @@ import * as http from 'node:http'
 import * as net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws'
-import { checkWebSocket } from '../src/smoke/websocket.js'
+import { checkWebSocket } from '../src/exec/websocket.js'
 
 /**
  * Real servers on 127.0.0.1 with ephemeral ports: a WebSocket server (the `ws` package), a plain

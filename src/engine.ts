@@ -1,9 +1,10 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { InputError, type Command, type Inputs } from './inputs.js'
-import { loadComposeConfig } from './compose/load.js'
+import { loadComposeConfig, loadProjectFiles, loadSecretFiles } from './compose/load.js'
 import { planFromConfig, selectServices, UnknownServiceError, type Plan } from './compose/plan.js'
-import type { ComposeProjectRef } from './compose/types.js'
+import type { ComposeConfig, ComposeProjectRef } from './compose/types.js'
+import type { ProjectFiles } from './compose/project-files.js'
 import { buildStage, buildSummary } from './build/build.js'
 import {
   gitContextFromGithub,
@@ -66,16 +67,12 @@ export function projectRef(inputs: Inputs, cwd: string = process.cwd()): Compose
   }
 }
 
-/** Reads the compose project and resolves the `services` input against it. */
-export async function loadPlan(ref: ComposeProjectRef, executor: Executor): Promise<Plan> {
-  const config = await loadComposeConfig(ref, executor)
-  return planFromConfig(config)
-}
-
 /** What every stage runs with: the project, the inputs, and what earlier stages produced. */
 interface StageContext {
   inputs: Inputs
   ref: ComposeProjectRef
+  /** compose's resolved model, which the plan was made from. */
+  config: ComposeConfig
   plan: Plan
   selected: ReturnType<typeof selectServices>
   executor: Executor
@@ -115,7 +112,8 @@ export async function runEngine(
         (error: unknown): PendingGit => ({ error })
       )
     : undefined
-  const plan = await loadPlan(ref, executor)
+  const config = await loadComposeConfig(ref, executor)
+  const plan = planFromConfig(config)
   let selected
   try {
     selected = selectServices(plan, inputs.services)
@@ -135,6 +133,7 @@ export async function runEngine(
   const context: StageContext = {
     inputs,
     ref,
+    config,
     plan,
     selected,
     executor,
@@ -256,6 +255,10 @@ async function runScan(context: StageContext): Promise<string> {
 
 async function runSmoke(context: StageContext): Promise<string> {
   const { inputs, ref, plan, executor, reporter, result } = context
+  // The same files, refusals and secrets as a deploy of this project.
+  const files = await loadProjectFiles(ref, executor, context.config, inputs.pathRules)
+  const secretFiles = loadSecretFiles(files, inputs.secretFiles)
+  for (const secret of secretFiles) reporter.setSecret(secret.content)
   try {
     result.smoke = await smokeStage(
       ref,
@@ -269,7 +272,11 @@ async function runSmoke(context: StageContext): Promise<string> {
         probes: inputs.probes,
         testCommand: inputs.testCommand,
         logDir: path.resolve(ref.workingDirectory, inputs.logDir),
-        secrets: inputs.build.registryPassword ? [inputs.build.registryPassword] : []
+        secrets: [
+          ...(inputs.build.registryPassword ? [inputs.build.registryPassword] : []),
+          ...secretFiles.map(secret => secret.content)
+        ],
+        files: { files, secrets: secretFiles }
       },
       executor,
       reporter
@@ -302,6 +309,11 @@ async function runDeployOrRollback(context: StageContext, stage: Command): Promi
   ])
   // The deploy's clock is fixed here, so that the deployment recorded on GitHub names
   // the same release id as the hosts get.
+  // What the release carries, and every refusal about it, before anything is recorded.
+  const files =
+    stage === 'deploy'
+      ? await loadProjectFiles(ref, context.executor, context.config, inputs.pathRules)
+      : undefined
   const now = new Date()
   const hosts = inputs.deploy.hosts.map(endpointLabel)
   const recorder = context.github?.deployment({
@@ -321,6 +333,8 @@ async function runDeployOrRollback(context: StageContext, stage: Command): Promi
             {
               ref,
               plan,
+              files: files as ProjectFiles,
+              secretFiles: inputs.secretFiles,
               images: result.images ?? inputs.images ?? {},
               inputs: inputs.deploy,
               registry,

@@ -34,7 +34,8 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   },
   {
     name: 'profiles',
-    description: 'Compose profiles to enable, one per line or comma-separated.'
+    description:
+      'Compose profiles to enable, one per line or comma-separated. A deploy records them with the release, so the hosts, a rollback and a backup use the same.'
   },
   {
     name: 'services',
@@ -154,7 +155,7 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   {
     name: 'probes',
     description:
-      'smoke: checks to run once the stack is up (YAML list). HTTP: `- http: web:8080/health` with status, contains, json, retries, interval, timeout; inside a service: `- exec: postgres` with `command: [pg_isready]`.'
+      'smoke: checks to run once the stack is up (YAML list). HTTP: `- http: web:8080/health` with status, contains, json, retries, interval, timeout; WebSocket: `- ws: web:8080/socket`, which must upgrade (101), with optional send, expect (text the first reply must contain) and headers; inside a service: `- exec: postgres` with `command: [pg_isready]`.'
   },
   {
     name: 'test-command',
@@ -229,6 +230,16 @@ export const INPUT_SPECS: readonly InputSpec[] = [
       'deploy: more KEY=value lines for the .env, each value masked in logs; pass them from GitHub secrets.'
   },
   {
+    name: 'paths',
+    description:
+      'smoke, deploy: how to treat a bind-mounted path, one `PATH: persistent` or `PATH: release` per line (PATH relative to working-directory). persistent: kept in `shared/` on the host across releases (writable folders are, by default); release: copied into each release (read-only mounts and single files are, by default).'
+  },
+  {
+    name: 'secret-files',
+    description:
+      "smoke, deploy: contents for compose `secrets:` files, from GitHub secrets: `NAME=value` for one line, or `NAME<<EOF`, the lines, `EOF` for several (a TLS key). Written 0400 on the host, masked in logs, never in argv. A secret's file in the working tree is used when it is not given here. CLI: only from STACK_DEPLOY_SECRET_FILES."
+  },
+  {
     name: 'backup-service',
     description:
       "deploy: the Postgres service to pg_dump before migrating (needs the official image's POSTGRES_USER/POSTGRES_DB)."
@@ -256,7 +267,7 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   {
     name: 'health-urls',
     description:
-      "deploy, rollback: URLs checked from the runner after the rollout, one per line; `{host}` is each host's address. A failure rolls back."
+      "deploy, rollback: URLs checked from the runner after the rollout, one per line; `{host}` is each host's address. http(s) URLs must answer 2xx; ws(s) URLs must upgrade (101). A failure rolls back."
   },
   {
     name: 'health-retries',

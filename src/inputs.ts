@@ -6,6 +6,7 @@ import { parseProbes, ProbeSpecError, type Probe } from './smoke/probes.js'
 import type { PortMode } from './smoke/override.js'
 import { parseSshEndpoint, type SshEndpoint } from './exec/ssh.js'
 import { isReleaseId } from './deploy/release.js'
+import { parsePathRules, ProjectFilesError, type PathMode } from './compose/project-files.js'
 
 /**
  * The one typed inputs module. Its keys are the inputs of action.yml (a unit test checks that
@@ -43,6 +44,10 @@ export interface Inputs {
   testCommand: string | undefined
   ports: PortMode
   logDir: string
+  /** The paths input: bind-mount sources marked persistent or release. */
+  pathRules: Map<string, PathMode>
+  /** The secret-files input: compose secret name -> file content. */
+  secretFiles: Record<string, string>
   build: BuildInputs
   scan: ScanInputs
   deploy: DeployInputs
@@ -311,6 +316,15 @@ function parseProbesInput(text: string): Probe[] {
   }
 }
 
+function parsePathsInput(text: string): Map<string, PathMode> {
+  try {
+    return parsePathRules(text)
+  } catch (error) {
+    if (error instanceof ProjectFilesError) throw new InputError('paths', error.message)
+    throw error
+  }
+}
+
 function parseCount(name: string, value: string, min: number): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
     throw new InputError(name, `expected a whole number of at least ${min}, got "${value}"`)
@@ -438,6 +452,47 @@ function parseGithubInputs(get: InputGetter, command: string): GithubInputs {
   return { token, environment, environmentUrl, prComment }
 }
 
+const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
+/**
+ * The secret-files input, in the format of GITHUB_OUTPUT: `NAME=value` for one line, or
+ * `NAME<<DELIMITER`, the lines, then `DELIMITER` alone, for several (the value is the lines
+ * between, joined by newlines, as GitHub reads a multi-line output).
+ */
+export function parseSecretFiles(text: string): Record<string, string> {
+  const files: Record<string, string> = {}
+  const lines = text.split(/\r?\n/)
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index] as string
+    if (line.trim() === '' || line.trim().startsWith('#')) continue
+    const heredoc = /^\s*([^=<\s]+)<<(\S+)\s*$/.exec(line)
+    const single = /^\s*([^=<\s]+)=(.*)$/.exec(line)
+    const name = (heredoc ?? single)?.[1]
+    if (!name || !SECRET_NAME.test(name)) {
+      // Never quote the line: it may hold a secret's value.
+      throw new InputError(
+        'secret-files',
+        `line ${index + 1} is not NAME=value or NAME<<DELIMITER with a compose secret name`
+      )
+    }
+    if (name in files) throw new InputError('secret-files', `${name} is given twice`)
+    if (single && !heredoc) {
+      files[name] = single[2] as string
+      continue
+    }
+    const delimiter = (heredoc as RegExpExecArray)[2] as string
+    const end = lines.findIndex((other, at) => at > index && other.trim() === delimiter)
+    if (end < 0)
+      throw new InputError(
+        'secret-files',
+        `${name}<<${delimiter} (line ${index + 1}) has no closing ${delimiter} line`
+      )
+    files[name] = lines.slice(index + 1, end).join('\n')
+    index = end
+  }
+  return files
+}
+
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
 export function parseInputs(get: InputGetter): Inputs {
@@ -485,6 +540,8 @@ export function parseInputs(get: InputGetter): Inputs {
     testCommand: raw(get, 'test-command') || undefined,
     ports: parseChoice('ports', raw(get, 'ports'), ['ephemeral', 'fixed'] as const),
     logDir: raw(get, 'log-dir'),
+    pathRules: parsePathsInput(get('paths')),
+    secretFiles: parseSecretFiles(get('secret-files')),
     build: parseBuildInputs(get, command),
     scan: parseScanInputs(get),
     deploy: parseDeployInputs(get, command),

@@ -24,6 +24,12 @@ export async function run(): Promise<void> {
         .replace(/^(['"])(.*)\1$/, '$2')
       if (line.includes('=') && value) core.setSecret(value)
     }
+    // secret-files: every line but the NAME<<DELIMITER and delimiter lines is a value's.
+    for (const line of core.getInput('secret-files').split(/\r?\n/)) {
+      const value = /^\s*[^=<\s]+=(.*)$/.exec(line)?.[1] ?? line
+      if (value.trim().length >= 4 && !/^\s*[^=<\s]+<<\S+\s*$/.test(line))
+        core.setSecret(value.trim())
+    }
     const inputs = parseInputs(name => core.getInput(name))
     await runEngine(inputs, [inputs.command], new LocalExecutor(), new ActionReporter())
   } catch (error) {

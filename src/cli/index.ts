@@ -36,12 +36,18 @@ Options (named like the action's inputs):
   Every other action input is a flag of the same name (--cache, --cache-mode, ...).
   Any input can also come from the environment as STACK_DEPLOY_<NAME>, e.g.
   STACK_DEPLOY_REGISTRY_PASSWORD: secrets (registry-password, ssh-key, secrets,
-  github-token) are only taken that way, never as flags.
+  secret-files, github-token) are only taken that way, never as flags.
   -h, --help                  show this help
 `
 
 /** Inputs that hold secrets: never taken as flags (argv is visible to every user in `ps`). */
-const SECRET_INPUTS = new Set(['registry-password', 'ssh-key', 'secrets', 'github-token'])
+const SECRET_INPUTS = new Set([
+  'registry-password',
+  'ssh-key',
+  'secrets',
+  'secret-files',
+  'github-token'
+])
 
 /** Short or alternative flag names for some inputs; every other input is `--<input-name>`. */
 const ALIASES: Record<string, { input: string; short?: string; multiple?: boolean }> = {

@@ -3,8 +3,18 @@ import * as path from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { InputError } from '../inputs.js'
 import { lastLines, type Executor } from '../exec/executor.js'
-import { composeConfigArgs } from './args.js'
+import { composeBaseArgs, composeConfigArgs } from './args.js'
 import type { ComposeConfig, ComposeProjectRef } from './types.js'
+import {
+  ProjectFilesError,
+  planProjectFiles,
+  secretContents, type PathMode, type ProjectFiles } from './project-files.js'
+import {
+  ComposeReferenceError,
+  composeFileClosure,
+  modelReferences,
+  serviceFileUses
+} from './references.js'
 
 /**
  * Checks what compose would report less clearly: that each file exists and is valid YAML
@@ -79,5 +89,60 @@ export async function loadComposeConfig(
     throw new Error(
       'docker compose config did not print JSON; stack-deploy needs Compose v2.17 or later (check `docker compose version`)'
     )
+  }
+}
+
+/**
+ * What a release of this project carries (./project-files.ts), from compose's own models: the
+ * resolved one the plan was made from, plus the two views that keep env_file entries and paths
+ * as written (see ./references.ts). Refusals become InputErrors naming the input to fix.
+ */
+export async function loadProjectFiles(
+  ref: ComposeProjectRef,
+  executor: Executor,
+  resolved: ComposeConfig,
+  rules: Map<string, PathMode>
+): Promise<ProjectFiles> {
+  const views = ['--no-interpolate', '--no-interpolate --no-path-resolution'].map(async flags => {
+    const argv = [...composeBaseArgs(ref), 'config', ...flags.split(' '), '--format', 'json']
+    const result = await executor.run(argv, { cwd: ref.workingDirectory })
+    if (result.exitCode !== 0) throw explainConfigFailure(ref, result.stderr || result.stdout)
+    return JSON.parse(result.stdout) as ComposeConfig
+  })
+  const [uninterpolated, asWritten] = await Promise.all(views)
+  try {
+    const closure = composeFileClosure(
+      ref.files.map(file => path.resolve(ref.workingDirectory, file)),
+      file => fs.readFileSync(file, 'utf8')
+    )
+    return planProjectFiles({
+      root: ref.workingDirectory,
+      composeFiles: ref.files,
+      closure,
+      references: modelReferences({
+        resolved,
+        uninterpolated: uninterpolated as ComposeConfig,
+        asWritten: asWritten as ComposeConfig
+      }),
+      rules,
+      uses: serviceFileUses(resolved)
+    })
+  } catch (error) {
+    if (error instanceof ProjectFilesError) throw new InputError(error.input, error.message)
+    if (error instanceof ComposeReferenceError) throw new InputError('compose-files', error.message)
+    throw error
+  }
+}
+
+/** secretContents, with its refusals as InputErrors naming the secret-files input. */
+export function loadSecretFiles(
+  files: ProjectFiles,
+  given: Record<string, string>
+): { name: string; content: string }[] {
+  try {
+    return secretContents(files, given)
+  } catch (error) {
+    if (error instanceof ProjectFilesError) throw new InputError(error.input, error.message)
+    throw error
   }
 }

@@ -26,7 +26,7 @@ export interface PlannedService {
     hostIp: string | undefined
     protocol: string
   }[]
-  volumes: { type: string; source: string | undefined; target: string }[]
+  volumes: { type: string; source: string | undefined; target: string; readOnly: boolean }[]
   networks: string[]
   profiles: string[]
   /** A fixed container name: compose cannot run a second container of such a service. */
@@ -103,7 +103,8 @@ export function planFromConfig(config: ComposeConfig): Plan {
       volumes: (service.volumes ?? []).map(volume => ({
         type: volume.type,
         source: volume.source,
-        target: volume.target
+        target: volume.target,
+        readOnly: volume.read_only === true
       })),
       networks: Object.keys(service.networks ?? {}).sort(),
       profiles: service.profiles ?? [],

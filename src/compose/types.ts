@@ -38,6 +38,8 @@ export interface ComposeVolumeMount {
   source?: string
   target: string
   read_only?: boolean
+  /** Bind options (propagation, selinux, create_host_path). */
+  bind?: Record<string, unknown>
 }
 
 export interface ComposeService {
@@ -51,6 +53,20 @@ export interface ComposeService {
   profiles?: string[]
   restart?: string
   container_name?: string
+  network_mode?: string
+  /** Only in the models without interpolation: the resolved one inlines env files. */
+  env_file?: ({ path: string; required?: boolean } | string)[]
+  secrets?: { source: string; target?: string }[]
+  configs?: { source: string; target?: string }[]
+}
+
+/** A top-level `secrets:` or `configs:` entry. */
+export interface ComposeFileObject {
+  name?: string
+  file?: string
+  environment?: string
+  content?: string
+  external?: boolean
 }
 
 export interface ComposeConfig {
@@ -58,6 +74,8 @@ export interface ComposeConfig {
   services: Record<string, ComposeService>
   volumes?: Record<string, { name?: string; external?: boolean } | null>
   networks?: Record<string, { name?: string; internal?: boolean; external?: boolean } | null>
+  secrets?: Record<string, ComposeFileObject | null>
+  configs?: Record<string, ComposeFileObject | null>
 }
 
 /** Where a compose project lives and how to address it; everything compose argv is built from. */

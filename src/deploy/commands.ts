@@ -4,29 +4,129 @@
  * on production is data that a test can read.
  */
 import * as path from 'node:path'
-import type { ReleaseLayout } from './release.js'
+import { remoteScriptArgv } from '../exec/remote.js'
+import type { ReleaseCompose, ReleaseLayout } from './release.js'
 
-/** `docker compose` for one release: its own files, env file and image pins, the project's name. */
+/**
+ * `docker compose` for one release: its own project directory, files, overrides, env files
+ * and profiles (as its manifest records them), the project's name, and the release's .env last.
+ */
 export function remoteComposeArgs(
   layout: ReleaseLayout,
   project: string,
-  composeFiles: string[]
+  compose: ReleaseCompose
 ): string[] {
+  const inRelease = (relative: string): string => path.posix.join(layout.release, relative)
   return [
     'docker',
     'compose',
     '--project-directory',
-    layout.release,
+    inRelease(compose.projectDirectory),
     '-p',
     project,
-    ...composeFiles.flatMap(file => [
-      '-f',
-      path.posix.join(layout.release, path.posix.basename(file))
+    ...[...compose.composeFiles, ...compose.overrides].flatMap(file => ['-f', inRelease(file)]),
+    ...[...compose.envFiles, '.env'].flatMap(file => ['--env-file', inRelease(file)]),
+    ...compose.profiles.flatMap(profile => ['--profile', profile])
+  ]
+}
+
+/**
+ * Hard-links the live release's unchanged files into the new tree, after checking each one's
+ * content on the host (a file edited in place there is sent again). Reads `<sha256> <path>`
+ * lines; prints the paths it did not link. $1 = the live release's tree, $2 = the new tree.
+ */
+const LINK_SCRIPT = [
+  'umask 022',
+  'from=$1 to=$2',
+  'while IFS= read -r line; do',
+  '  sum=${line%% *} file=${line#* }',
+  '  if [ -f "$from/$file" ] && [ ! -L "$from/$file" ] &&',
+  '     [ "$(sha256sum < "$from/$file" | cut -d" " -f1)" = "$sum" ]; then',
+  '    mkdir -p -- "$(dirname -- "$to/$file")"',
+  '    ln -f -- "$from/$file" "$to/$file"',
+  '  else',
+  '    printf "%s\\n" "$file"',
+  '  fi',
+  'done'
+].join('\n')
+
+/**
+ * Makes each missing store object from the release's tree: hard links for read-only material,
+ * a copy for a writable single file (so a container's writes never reach a release). Made
+ * beside its name, then renamed: an object that exists is whole. Reads
+ * `<name> <link|copy> <path>` lines. $1 = the tree, $2 = the store.
+ */
+const OBJECTS_SCRIPT = [
+  'umask 022',
+  'tree=$1 store=$2',
+  'mkdir -p -- "$store"',
+  'while IFS= read -r line; do',
+  '  name=${line%% *} rest=${line#* } how=${rest%% *} file=${rest#* }',
+  '  [ -e "$store/$name" ] && continue',
+  '  tmp="$store/.new-$name.$$"',
+  '  rm -rf -- "$tmp"',
+  '  if [ "$how" = link ]; then cp -al -- "$tree/$file" "$tmp"; else cp -a -- "$tree/$file" "$tmp"; fi',
+  '  mv -T -- "$tmp" "$store/$name"',
+  'done'
+].join('\n')
+
+/** Prints each of its arguments that does not exist on the host. */
+const MISSING_PATHS_SCRIPT = 'for p in "$@"; do [ -e "$p" ] || printf "%s\\n" "$p"; done'
+
+/**
+ * Makes the persistent folders (as the deploy user, before compose runs, so Docker never makes
+ * them as root) and fails on one that exists but is not a folder. $1 = shared/, then paths.
+ */
+const SHARED_SCRIPT = [
+  'umask 022',
+  'shared=$1; shift',
+  'for p in "$@"; do',
+  '  if [ -e "$shared/$p" ] && [ ! -d "$shared/$p" ]; then echo "$shared/$p exists and is not a folder" >&2; exit 1; fi',
+  '  mkdir -p -- "$shared/$p"',
+  'done'
+].join('\n')
+
+export const projectTreeCommands = {
+  makeDirs: (layout: ReleaseLayout): string[] =>
+    remoteScriptArgv('umask 022; mkdir -p -- "$1"; mkdir -p -m 0700 -- "$2"', [
+      layout.tree,
+      layout.secrets
     ]),
-    '-f',
-    path.posix.join(layout.release, 'images.override.yaml'),
-    '--env-file',
-    path.posix.join(layout.release, '.env')
+  linkUnchanged: (fromTree: string, layout: ReleaseLayout): string[] =>
+    remoteScriptArgv(LINK_SCRIPT, [fromTree, layout.tree]),
+  /** The tarball on stdin into the tree: modes as sent, owned by the deploy user. */
+  extract: (layout: ReleaseLayout): string[] =>
+    remoteScriptArgv('umask 022; exec tar -x -f - -C "$1" --no-same-owner --preserve-permissions', [
+      layout.tree
+    ]),
+  makeObjects: (layout: ReleaseLayout): string[] =>
+    remoteScriptArgv(OBJECTS_SCRIPT, [layout.tree, layout.store]),
+  makeShared: (layout: ReleaseLayout, relatives: string[]): string[] =>
+    remoteScriptArgv(SHARED_SCRIPT, [layout.shared, ...relatives]),
+  missingPaths: (paths: string[]): string[] => remoteScriptArgv(MISSING_PATHS_SCRIPT, paths),
+  listObjects: (layout: ReleaseLayout): string[] => ['ls', '-1', '-A', layout.store],
+  removeObjects: (layout: ReleaseLayout, names: string[]): string[] => [
+    'rm',
+    '-rf',
+    '--',
+    ...names.map(name => path.posix.join(layout.store, path.posix.basename(name)))
+  ]
+}
+
+/** The local side of the upload: a tarball of the listed members (NUL-separated on stdin). */
+export function createTarballArgv(root: string): string[] {
+  return [
+    'tar',
+    '--create',
+    '--file=-',
+    `--directory=${root}`,
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    // Positional in GNU tar: these two apply to the names that --files-from reads after them.
+    '--no-recursion',
+    '--null',
+    '--files-from=-'
   ]
 }
 

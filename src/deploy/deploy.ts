@@ -25,32 +25,50 @@ import {
   preflightCommands,
   registryCommands,
   releaseCommands,
-  remoteComposeArgs
+  remoteComposeArgs,
+  createTarballArgv,
+  projectTreeCommands
 } from './commands.js'
+import { lastLines, runForBytes } from '../exec/executor.js'
+import { checkWebSocket } from '../exec/websocket.js'
+import type { ProjectFiles } from '../compose/project-files.js'
+import {
+  FILES_OVERRIDE,
+  IMAGES_OVERRIDE,
+  linkListText,
+  manifestFileMap,
+  objectListText,
+  objectsToPrune,
+  splitUnchanged,
+  tarMemberList
+} from './release-files.js'
 import { decideRoll, parseContainers, parseHealth } from './rolling.js'
 import { decideOnHeldLock, parseLockOwner, type LockOwner } from './lock.js'
 import {
   buildManifest,
   imagesToPrune,
+  legacyCompose,
   isReleaseId,
   previousRelease,
   releaseLayout,
   releasesToPrune,
   type Manifest,
+  type ReleaseCompose,
   type ReleaseLayout
 } from './release.js'
-
-export interface ComposeFileUpload {
-  /** Base name on the host. */
-  name: string
-  content: string
-}
 
 export interface DeployPlan {
   project: string
   releaseId: string
   deployPath: string
-  composeFiles: ComposeFileUpload[]
+  /** How compose addresses the new release (and any release whose manifest says nothing). */
+  compose: ReleaseCompose
+  /** The files the project references; undefined for a rollback (nothing is uploaded). */
+  files: ProjectFiles | undefined
+  /** files.override.yaml: bind mounts, secrets and configs at their places on the host. */
+  filesOverride: string
+  /** Secret files' contents (sent on stdin, written 0400; never logged). */
+  secretFiles: { name: string; content: string }[]
   images: ImageMap
   /** The release's .env text (secrets included: it is written with mode 0600, never logged). */
   envFile: string
@@ -94,6 +112,8 @@ export interface HostReport {
   backup: Manifest['backup']
   migrationOutput: string
   previous: string | undefined
+  /** The upload: files sent and files hard-linked from the live release. */
+  files?: { sent: number; linked: number; bytesSent: number }
 }
 
 export class DeployError extends Error {
@@ -154,28 +174,25 @@ export class HostDeployment {
   }
 
   private get base(): string[] {
-    return remoteComposeArgs(
-      this.layout,
-      this.plan.project,
-      this.plan.composeFiles.map(f => f.name)
-    )
+    return remoteComposeArgs(this.layout, this.plan.project, this.plan.compose)
   }
 
   /**
-   * Compose for another release (the live one, for a backup or a rollback): its own files, as
-   * its manifest lists them, since releases can differ in their compose files.
+   * Compose for another release (the live one, for a backup or a rollback): its own files,
+   * overrides and profiles, as its manifest records them, since releases can differ.
    */
   private async baseOf(id: string): Promise<string[]> {
-    const recorded = (await this.readManifest(id))?.composeFiles
-    // No readable manifest: assume the same files as this release.
-    const files =
-      Array.isArray(recorded) && recorded.length > 0
-        ? recorded
-        : this.plan.composeFiles.map(f => f.name)
+    const manifest = await this.readManifest(id)
+    const compose =
+      manifest?.compose ??
+      (Array.isArray(manifest?.composeFiles) && manifest.composeFiles.length > 0
+        ? legacyCompose(manifest.composeFiles)
+        : // No readable manifest: assume the same layout as this release.
+          this.plan.compose)
     return remoteComposeArgs(
       releaseLayout(this.plan.deployPath, this.plan.project, id),
       this.plan.project,
-      files
+      compose
     )
   }
 
@@ -243,7 +260,33 @@ export class HostDeployment {
           `only ${Math.round(freeKiB / 1024)} MiB free under ${this.layout.root}; need ${this.plan.minFreeMiB} MiB (min-free-disk)`
         )
       }
+      await this.checkHostPaths()
     })
+  }
+
+  /**
+   * Paths the compose files name absolutely are the host's own: a read-only one must exist
+   * (Docker would make an empty root-owned folder in its place); a writable one Docker makes.
+   */
+  private async checkHostPaths(): Promise<void> {
+    const hostPaths = this.plan.files?.hostPaths ?? []
+    if (hostPaths.length === 0) return
+    const result = await this.remote.runChecked(
+      projectTreeCommands.missingPaths(hostPaths.map(h => h.path)),
+      'check the host paths',
+      { timeoutSeconds: 30 }
+    )
+    const missing = new Set(result.stdout.split('\n').filter(Boolean))
+    const absent = hostPaths.filter(h => missing.has(h.path))
+    for (const h of absent.filter(h => !h.required))
+      this.reporter.warning(
+        `[${this.remote.host}] ${h.path} (${h.usedBy}) does not exist on the host; Docker will create it as an empty folder owned by root`
+      )
+    const required = absent.filter(h => h.required)
+    if (required.length > 0)
+      throw new Error(
+        `${required.map(h => `${h.path} (${h.usedBy})`).join(', ')} ${required.length > 1 ? 'do' : 'does'} not exist on ${this.remote.host}; these are host paths (written absolute in the compose files): create them there first`
+      )
   }
 
   async lock(owner: string): Promise<void> {
@@ -338,43 +381,99 @@ export class HostDeployment {
     return isReleaseId(id) ? id : undefined
   }
 
-  async upload(manifest: Manifest): Promise<void> {
+  /**
+   * The release on the host: our own files (.env 0600, the overrides), the secret files
+   * (0400), then the project tree: the live release's unchanged files hard-linked, the rest
+   * sent as one tarball on the same connection; then the store objects and the persistent
+   * folders; the manifest last, so a release with a manifest is whole.
+   */
+  async upload(manifest: Manifest, previous: string | undefined): Promise<void> {
     await this.step('upload', async () => {
       await this.remote.runChecked(
-        releaseCommands.makeRelease(this.layout),
+        projectTreeCommands.makeDirs(this.layout),
         'create the release directory',
         { timeoutSeconds: 30 }
       )
+      const write = (name: string, content: string, mode: number, step?: string) =>
+        this.remote.writeFile(path.posix.join(this.layout.release, name), content, mode, {
+          step,
+          timeoutSeconds: 60
+        })
       // Independent files, written at once over the one connection (its session limit applies).
       await Promise.all([
-        ...this.plan.composeFiles.map(file =>
+        write(IMAGES_OVERRIDE, this.plan.imagesOverride, 0o644),
+        write(FILES_OVERRIDE, this.plan.filesOverride, 0o644),
+        write('.env', this.plan.envFile, 0o600, 'write the env file'),
+        ...this.plan.secretFiles.map(secret =>
           this.remote.writeFile(
-            path.posix.join(this.layout.release, file.name),
-            file.content,
-            0o644,
-            {
-              timeoutSeconds: 60
-            }
+            path.posix.join(this.layout.secrets, secret.name),
+            secret.content,
+            0o400,
+            { step: `write the secret file ${secret.name}`, timeoutSeconds: 60 }
           )
         ),
-        this.remote.writeFile(
-          path.posix.join(this.layout.release, 'images.override.yaml'),
-          this.plan.imagesOverride,
-          0o644,
-          { timeoutSeconds: 60 }
-        ),
-        this.remote.writeFile(
-          path.posix.join(this.layout.release, '.env'),
-          this.plan.envFile,
-          0o600,
-          {
-            step: 'write the env file',
-            timeoutSeconds: 60
-          }
-        )
+        this.uploadTree(previous)
       ])
       await this.writeManifest(manifest)
     })
+  }
+
+  private async uploadTree(previous: string | undefined): Promise<void> {
+    const files = this.plan.files
+    if (!files) return
+    const before = previous ? (await this.readManifest(previous))?.files : undefined
+    const { link, send } = splitUnchanged(files.entries, before)
+    let notLinked: string[] = []
+    if (link.length > 0 && previous) {
+      const linked = await this.remote.runChecked(
+        projectTreeCommands.linkUnchanged(
+          releaseLayout(this.plan.deployPath, this.plan.project, previous).tree,
+          this.layout
+        ),
+        'link unchanged files',
+        { input: linkListText(link), timeoutSeconds: 300 }
+      )
+      notLinked = linked.stdout.split('\n').filter(Boolean)
+    }
+    const toSend = [...send, ...link.filter(entry => notLinked.includes(entry.path))]
+    let bytesSent = 0
+    if (toSend.length > 0) {
+      const tarball = await runForBytes(
+        createTarballArgv(files.root),
+        tarMemberList(toSend),
+        files.root
+      )
+      if (tarball.exitCode !== 0)
+        throw new Error(`tar of the project files failed here: ${lastLines(tarball.stderr, 3)}`)
+      bytesSent = tarball.stdout.length
+      await this.remote.runChecked(projectTreeCommands.extract(this.layout), 'unpack the files', {
+        input: tarball.stdout,
+        timeoutSeconds: 600
+      })
+    }
+    this.report.files = {
+      sent: toSend.length,
+      linked: link.length - notLinked.length,
+      bytesSent
+    }
+    await Promise.all([
+      files.objects.length > 0
+        ? this.remote.runChecked(projectTreeCommands.makeObjects(this.layout), 'store objects', {
+            input: objectListText(files),
+            timeoutSeconds: 300
+          })
+        : undefined,
+      files.persistent.length > 0
+        ? this.remote.runChecked(
+            projectTreeCommands.makeShared(
+              this.layout,
+              files.persistent.map(p => p.relative)
+            ),
+            'create the persistent folders',
+            { timeoutSeconds: 60 }
+          )
+        : undefined
+    ])
   }
 
   private async writeManifest(manifest: Manifest): Promise<void> {
@@ -603,6 +702,13 @@ export class HostDeployment {
         let ok = false
         for (let attempt = 0; attempt <= this.plan.healthRetries && !ok; attempt++) {
           if (attempt > 0) await sleep(1000)
+          if (/^wss?:\/\//.test(url)) {
+            // A WebSocket endpoint: the upgrade must answer 101.
+            const check = await checkWebSocket(url, { timeoutMs: 5000 })
+            ok = check.ok
+            last = check.detail
+            continue
+          }
           try {
             const response = await fetch(url, {
               signal: AbortSignal.timeout(5000),
@@ -663,7 +769,9 @@ export class HostDeployment {
     }
     await this.lock(`rollback after: ${why.split('\n')[0]}`)
     try {
-      return await this.restore(previous, `another host failed: ${why.split('\n')[0]}`)
+      const restored = await this.restore(previous, `another host failed: ${why.split('\n')[0]}`)
+      if (restored) await this.discardRelease()
+      return restored
     } finally {
       await this.unlock()
     }
@@ -745,6 +853,7 @@ export class HostDeployment {
         'remove old releases',
         { timeoutSeconds: 120 }
       )
+      await this.pruneObjects(ids.filter(id => !old.includes(id)).map(id => manifests.get(id)))
       if (images.length === 0) {
         this.reporter.info(
           `[${this.remote.host}] removed ${old.length} old release(s); their images are still in use`
@@ -766,6 +875,28 @@ export class HostDeployment {
         `[${this.remote.host}] removed ${old.length} old release(s) and ${images.length - refused.length} of their ${images.length} image ref(s)`
       )
     })
+  }
+
+  /**
+   * Store objects that no kept release mounts. Only when every kept manifest could be read:
+   * an object a release still needs is never taken away on a guess.
+   */
+  private async pruneObjects(kept: (Partial<Manifest> | undefined)[]): Promise<void> {
+    if (kept.some(manifest => manifest === undefined)) return
+    const listing = await this.remote.run(projectTreeCommands.listObjects(this.layout), {
+      timeoutSeconds: 30
+    })
+    if (listing.exitCode !== 0) return
+    const unused = objectsToPrune(
+      listing.stdout.split('\n').filter(Boolean),
+      kept.map(manifest => manifest?.objects)
+    )
+    if (unused.length > 0)
+      await this.remote.runChecked(
+        projectTreeCommands.removeObjects(this.layout, unused),
+        'remove unused store objects',
+        { timeoutSeconds: 120 }
+      )
   }
 
   /** A release's manifest on the host; undefined when it is missing or unreadable. */
@@ -796,9 +927,18 @@ export class HostDeployment {
         actor: this.plan.actor,
         createdAt: this.now().toISOString(),
         runUrl: this.plan.runUrl,
-        composeFiles: this.plan.composeFiles.map(f => f.name)
+        composeFiles: this.plan.compose.composeFiles,
+        compose: this.plan.compose,
+        ...(this.plan.files
+          ? {
+              files: manifestFileMap(this.plan.files.entries),
+              objects: this.plan.files.objects.map(o => o.name),
+              persistent: this.plan.files.persistent.map(p => p.relative),
+              secrets: this.plan.secretFiles.map(s => s.name)
+            }
+          : {})
       })
-      await this.upload(manifest)
+      await this.upload(manifest, previous)
       // The pull touches nothing that runs and the backup reads the live database: they can
       // overlap. Both are awaited before anything fails, so no work is left running.
       const [pulled, backedUp] = await Promise.allSettled([
@@ -829,10 +969,24 @@ export class HostDeployment {
       await this.prune()
     } catch (error) {
       if (this.report.result === 'not started') this.report.result = 'failed'
+      // A release that is not live (it never switched, or was rolled back) goes: nothing
+      // half-done stays behind, and a later rollback can never pick it.
+      if (!this.switched || this.report.result === 'rolled back') await this.discardRelease()
       throw error
     } finally {
       await this.unlock()
     }
+  }
+
+  /** Removes this deploy's release folder, unless `current` points at it. Never fails. */
+  private async discardRelease(): Promise<void> {
+    if ((await this.currentRelease().catch(() => this.plan.releaseId)) === this.plan.releaseId)
+      return
+    await this.remote
+      .run(releaseCommands.removeReleases(this.layout, [this.plan.releaseId]), {
+        timeoutSeconds: 120
+      })
+      .catch(() => undefined)
   }
 }
 

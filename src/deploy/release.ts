@@ -1,8 +1,12 @@
 /**
  * The release on a deploy host, as data. Everything lives under `<deploy-path>/<project>/`:
  *
- *   releases/<release-id>/   compose files, .env (mode 0600), images.override.yaml, manifest.json
+ *   releases/<release-id>/   manifest.json, .env (mode 0600), images.override.yaml, files.override.yaml
+ *     project/               the files the compose project references, laid out as in the repository
+ *     secrets/               secret files (0400)
  *   current -> releases/<release-id>    the live release (a symlink, switched atomically)
+ *   shared/                  persistent folders (writable bind mounts), kept across releases
+ *   store/                   bind-mounted material by content (<hash>-<name>); see compose/project-files.ts
  *   backups/                 <release-id>-<service>.sql.gz database dumps
  *   audit.log                one JSON line per deploy and rollback
  *   .lock/                   the deploy lock (mkdir is atomic), owner.json inside
@@ -18,6 +22,11 @@ export interface ReleaseLayout {
   backups: string
   auditLog: string
   lockDir: string
+  /** The release's copy of the project tree. */
+  tree: string
+  secrets: string
+  shared: string
+  store: string
 }
 
 const RELEASE_ID = /^\d{8}T\d{6}Z-[0-9a-z]{1,12}$/
@@ -45,7 +54,11 @@ export function releaseLayout(deployPath: string, project: string, id: string): 
     current: path.posix.join(root, 'current'),
     backups: path.posix.join(root, 'backups'),
     auditLog: path.posix.join(root, 'audit.log'),
-    lockDir: path.posix.join(root, '.lock')
+    lockDir: path.posix.join(root, '.lock'),
+    tree: path.posix.join(root, 'releases', id, 'project'),
+    secrets: path.posix.join(root, 'releases', id, 'secrets'),
+    shared: path.posix.join(root, 'shared'),
+    store: path.posix.join(root, 'store')
   }
 }
 
@@ -58,8 +71,42 @@ export interface Manifest {
   actor: string
   createdAt: string
   runUrl: string | undefined
+  /** Base names at the release's root (releases made before the project tree). */
   composeFiles: string[]
+  /** How compose runs this release; absent in releases made before the project tree. */
+  compose?: ReleaseCompose
+  /** The project tree: path -> `<sha256>:<mode>` (`link:<sha256>` for a symlink). No secrets. */
+  files?: Record<string, string>
+  /** Store objects the release mounts (kept while a release needs them). */
+  objects?: string[]
+  /** Persistent folders (relative to shared/). */
+  persistent?: string[]
+  /** Names of the secret files the release carries; never their content. */
+  secrets?: string[]
   backup?: { service: string; file: string; bytes: number }
+}
+
+/** How `docker compose` addresses one release on a host. Paths are relative to the release. */
+export interface ReleaseCompose {
+  /** compose's project directory. */
+  projectDirectory: string
+  composeFiles: string[]
+  /** `--env-file`s before the release's own .env (the project's .env, for interpolation). */
+  envFiles: string[]
+  /** Our overrides after the user's files: image pins, then file locations. */
+  overrides: string[]
+  profiles: string[]
+}
+
+/** Compose for a release made before the project tree: flat files at the release's root. */
+export function legacyCompose(composeFiles: string[]): ReleaseCompose {
+  return {
+    projectDirectory: '.',
+    composeFiles: composeFiles.map(file => path.posix.basename(file)),
+    envFiles: [],
+    overrides: ['images.override.yaml'],
+    profiles: []
+  }
 }
 
 /** The manifest never holds secrets: image refs, git and run facts only. */

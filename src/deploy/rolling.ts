@@ -1,7 +1,7 @@
 /**
  * Zero-downtime replacement of a service on a host, the way a careful operator does it by hand
  * (and wowu/docker-rollout scripts): start the new container next to the old one
- * (`up --no-deps --no-recreate --scale S=2n S`), wait until the new one is healthy, then stop
+ * (`up --no-recreate --scale S=2n S`; never --no-deps, see commands.ts), wait until the new one is healthy, then stop
  * and remove the old one. Traffic keeps flowing through a proxy that resolves the service's
  * name per request and retries a refused connection on the next address (the reference
  * stack's nginx does both).
@@ -9,7 +9,8 @@
  * Only services where that is safe qualify: built by us (their image changes between
  * releases; a database image does not), with a healthcheck (so "ready" means something), no
  * published port (two containers cannot bind one host port), no fixed container_name, no
- * volume (two writers on one volume is how data gets corrupted), and not a one-shot job.
+ * writable volume (two writers on one volume is how data gets corrupted; read-only config
+ * mounts are fine), and not a one-shot job.
  */
 import type { Plan } from '../compose/plan.js'
 
@@ -21,7 +22,9 @@ export function rollingServices(plan: Plan): string[] {
         service.healthcheck !== undefined &&
         service.ports.length === 0 &&
         service.containerName === undefined &&
-        service.volumes.every(volume => volume.type === 'tmpfs')
+        service.volumes.every(
+          volume => volume.type === 'tmpfs' || (volume.type === 'bind' && volume.readOnly)
+        )
     )
     .map(service => service.name)
     .sort()

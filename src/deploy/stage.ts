@@ -3,8 +3,6 @@
  * at a time; the first host that fails stops the deploy, and the hosts already switched are
  * rolled back to the release they had.
  */
-import * as fs from 'node:fs'
-import * as path from 'node:path'
 import type { ImageMap } from '../build/images.js'
 import type { Plan } from '../compose/plan.js'
 import type { ComposeProjectRef } from '../compose/types.js'
@@ -26,12 +24,22 @@ import {
   EnvFileError,
   buildEnvFile,
   releaseId as makeReleaseId,
-  unpinnedImages
+  legacyCompose,
+  releaseLayout,
+  unpinnedImages,
+  type ReleaseCompose
 } from './release.js'
+import { filesOverrideYaml, secretHashes, type ProjectFiles } from '../compose/project-files.js'
+import { loadSecretFiles } from '../compose/load.js'
+import { hostLocations, releaseComposeOf } from './release-files.js'
 
 export interface DeployContext {
   ref: ComposeProjectRef
   plan: Plan
+  /** What the release carries (compose/project-files.ts). */
+  files: ProjectFiles
+  /** The secret-files input: secret name -> content. */
+  secretFiles: Record<string, string>
   images: ImageMap
   inputs: DeployInputs
   registry: { host: string; username: string; password: string } | undefined
@@ -41,6 +49,9 @@ export interface DeployContext {
   runUrl: string | undefined
 }
 
+/** A rollback uploads nothing: no images, registry, files or secrets. */
+export type RollbackContext = Omit<DeployContext, 'images' | 'registry' | 'files' | 'secretFiles'>
+
 export interface DeployOutcome {
   releaseId: string
   reports: HostReport[]
@@ -49,6 +60,7 @@ export interface DeployOutcome {
 
 /** Everything a host needs, read and checked before any connection is made. */
 export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan {
+  const releaseIdNow = makeReleaseId(now, context.sha)
   const unpinned = unpinnedImages(context.images)
   if (Object.keys(context.images).length === 0) {
     throw new InputError(
@@ -69,20 +81,8 @@ export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan
     if (error instanceof EnvFileError) throw new InputError('env-file', error.message)
     throw error
   }
-  const names = new Set<string>()
-  const composeFiles = context.ref.files.map(file => {
-    const name = path.basename(file)
-    if (names.has(name))
-      throw new InputError(
-        'compose-files',
-        `two compose files are named ${name}; the host keeps them side by side, so give them different names`
-      )
-    names.add(name)
-    return {
-      name,
-      content: fs.readFileSync(path.resolve(context.ref.workingDirectory, file), 'utf8')
-    }
-  })
+  const secretFiles = loadSecretFiles(context.files, context.secretFiles)
+  const layout = releaseLayout(context.inputs.deployPath, context.plan.project, releaseIdNow)
   const services = new Set(context.plan.services.map(s => s.name))
   for (const [input, service] of [
     ['backup-service', context.inputs.backupService],
@@ -96,9 +96,15 @@ export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan
     }
   }
   return {
-    ...hostSettings(context),
-    releaseId: makeReleaseId(now, context.sha),
-    composeFiles,
+    ...hostSettings(context, releaseComposeOf(context.files, context.ref.profiles)),
+    releaseId: releaseIdNow,
+    files: context.files,
+    filesOverride: filesOverrideYaml(
+      context.files,
+      hostLocations(layout),
+      secretHashes(secretFiles)
+    ),
+    secretFiles,
     images: context.images,
     envFile,
     imagesOverride: deployOverrideYaml(context.plan, context.images),
@@ -111,11 +117,14 @@ export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan
 
 /** What a deploy and a rollback both need on each host, from the inputs and the compose plan. */
 function hostSettings(
-  context: Omit<DeployContext, 'images' | 'registry'>
+  context: RollbackContext,
+  compose: ReleaseCompose
 ): Omit<
   DeployPlan,
   | 'releaseId'
-  | 'composeFiles'
+  | 'files'
+  | 'filesOverride'
+  | 'secretFiles'
   | 'images'
   | 'envFile'
   | 'imagesOverride'
@@ -127,6 +136,7 @@ function hostSettings(
   return {
     project: context.plan.project,
     deployPath: context.inputs.deployPath,
+    compose,
     backupKeep: context.inputs.backupKeep,
     migrateTimeoutSeconds: context.inputs.migrateTimeoutSeconds,
     waitTimeoutSeconds: context.waitTimeoutSeconds,
@@ -148,7 +158,7 @@ function hostSettings(
 }
 
 /** Who holds the lock, as the lock and the audit log record it. */
-function ownerOf(context: Omit<DeployContext, 'images' | 'registry'>): string {
+function ownerOf(context: RollbackContext): string {
   return `${context.actor}${context.runUrl ? ` (${context.runUrl})` : ''}`
 }
 
@@ -187,6 +197,7 @@ export async function deployStage(
   now: Date = new Date()
 ): Promise<DeployOutcome> {
   const plan = prepareDeployPlan(context, now)
+  for (const secret of plan.secretFiles) reporter.setSecret(secret.content)
   const owner = ownerOf(context)
   const reports: HostReport[] = []
   const done: { remote: RemoteExecutor; host: HostDeployment }[] = []
@@ -253,7 +264,7 @@ export function describeOtherHostOutcome(report: HostReport, rolledBack: boolean
 
 /** `command: rollback`: every host back to the release before the live one, or to release-id. */
 export async function rollbackStage(
-  context: Omit<DeployContext, 'images' | 'registry'>,
+  context: RollbackContext,
   reporter: Reporter
 ): Promise<DeployOutcome> {
   const reports: HostReport[] = []
@@ -281,12 +292,13 @@ export async function rollbackStage(
   return { releaseId: target as string, reports, url: environmentUrl(context.inputs) }
 }
 
-function prepareRollbackPlan(
-  context: Omit<DeployContext, 'images' | 'registry'>
-): Omit<DeployPlan, 'releaseId'> {
+function prepareRollbackPlan(context: RollbackContext): Omit<DeployPlan, 'releaseId'> {
   return {
-    ...hostSettings(context),
-    composeFiles: context.ref.files.map(file => ({ name: path.basename(file), content: '' })),
+    // Each release's manifest says how compose runs it; this is only for one that does not.
+    ...hostSettings(context, legacyCompose(context.ref.files)),
+    files: undefined,
+    filesOverride: '',
+    secretFiles: [],
     images: {},
     envFile: '',
     imagesOverride: '',

@@ -17,8 +17,8 @@ export interface RunOptions {
   cwd?: string
   /** Extra environment variables, added to the current environment. */
   env?: Record<string, string>
-  /** Text written to the command's stdin (used for passwords, never argv). */
-  input?: string
+  /** Written to the command's stdin (passwords, never argv; a tarball as bytes). */
+  input?: string | Uint8Array
   /** Echo output live (for long builds), in addition to capturing it. */
   stream?: boolean
   /** Called with each line of output (stdout and stderr) as it arrives. */
@@ -96,7 +96,7 @@ export class LocalExecutor implements Executor {
 export async function runWithInput(
   file: string,
   args: string[],
-  input: string,
+  input: string | Uint8Array,
   options: {
     cwd?: string
     env?: Record<string, string>
@@ -171,4 +171,34 @@ export async function runChecked(
     )
   }
   return result
+}
+
+/**
+ * Runs a command whose stdout is binary (a tarball), with text on its stdin: the Executor's
+ * results are text, which would mangle it.
+ */
+export async function runForBytes(
+  argv: string[],
+  input: string,
+  cwd?: string
+): Promise<{ exitCode: number; stdout: Buffer; stderr: string }> {
+  const [file, ...args] = argv
+  if (!file) throw new Error('internal error: empty argv')
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
+    child.stdin.on('error', () => undefined)
+    child.on('error', error => reject(new Error(`cannot run ${file}: ${error.message}`)))
+    child.on('close', (code, signal) =>
+      resolve({
+        exitCode: code ?? 128 + signalNumber(signal),
+        stdout: Buffer.concat(out),
+        stderr: Buffer.concat(err).toString('utf8')
+      })
+    )
+    child.stdin.end(input)
+  })
 }

@@ -55,6 +55,10 @@ export class ActionReporter implements Reporter {
       core.warning(`Could not write the job summary: ${(error as Error).message}`)
     }
   }
+  setSecret(value: string): void {
+    // The runner masks line by line: a multi-line secret (a TLS key) is masked per line.
+    for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) core.setSecret(line.trim())
+  }
   saveState(name: string, value: string): void {
     core.saveState(name, value)
   }

@@ -25,6 +25,9 @@ export class ConsoleReporter implements Reporter {
   async addSummary(): Promise<void> {
     // The job summary is a runner feature; the terminal already saw the same information.
   }
+  setSecret(): void {
+    // A terminal has no masking; nothing of ours prints a secret's value anyway.
+  }
   saveState(): void {
     // The CLI has no post step: it cleans up in-process (see smokeStage's finally).
   }

@@ -18,6 +18,8 @@ export interface Reporter {
   addSummary(markdown: string): Promise<void>
   /** Remembers a value for the post step (cleanup after cancellation). */
   saveState(name: string, value: string): void
+  /** A value that must never be shown (the runner masks it in every later log line). */
+  setSecret(value: string): void
   group<T>(title: string, body: () => Promise<T>): Promise<T>
 }
 
@@ -47,6 +49,10 @@ export class MemoryReporter implements Reporter {
   }
   saveState(name: string, value: string): void {
     this.state[name] = value
+  }
+  readonly secrets: string[] = []
+  setSecret(value: string): void {
+    this.secrets.push(value)
   }
   async group<T>(title: string, body: () => Promise<T>): Promise<T> {
     this.lines.push(`== ${title}`)

@@ -1,3 +1,4 @@
+import { formatDuration } from '../report/duration.js'
 /**
  * Runs smoke probes against a stack that is up: HTTP requests and WebSocket connections from
  * the runner to published ports, and commands inside containers with `compose exec`. Every
@@ -8,7 +9,6 @@ import { lastLines, type CommandResult, type Executor } from '../exec/executor.j
 import {
   composePortArgs,
   execArgs,
-  formatDuration,
   parsePortOutput,
   probeTarget,
   probeUrl,
@@ -22,7 +22,7 @@ import {
   type PublishedPort,
   type WsProbe
 } from './probes.js'
-import { checkWebSocket } from './websocket.js'
+import { checkWebSocket } from '../exec/websocket.js'
 
 export interface ProbeContext {
   /** The compose prefix of the running stack (composeBaseArgs of the smoke project). */

@@ -161,13 +161,6 @@ export function parseDuration(value: unknown): number | undefined {
   return Math.round(ms)
 }
 
-/** 500 → "500ms", 5000 → "5s", 1500 → "1.5s", 60000 → "1m". */
-export function formatDuration(ms: number): string {
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`
-  if (ms < 1000) return `${ms}ms`
-  return `${Number((ms / 1000).toFixed(3))}s`
-}
-
 /** `web:8080/health` for HTTP and WebSocket probes, `postgres` for exec probes. */
 export function probeTarget(probe: Probe): string {
   return probe.kind === 'exec' ? probe.service : `${probe.service}:${probe.port}${probe.path}`

@@ -28,6 +28,7 @@ import {
   type Failure
 } from './diagnostics.js'
 import { smokeOverrideYaml, type PortMode } from './override.js'
+import { filesOverrideYaml, secretHashes, type ProjectFiles } from '../compose/project-files.js'
 import { resolvePublishedPorts, runProbes } from './probe-runner.js'
 import {
   renderProbeTable,
@@ -50,6 +51,12 @@ export interface SmokeOptions {
   logDir: string
   /** Values to blank in collected logs and inspect output. */
   secrets: string[]
+  /**
+   * What a release of the project carries (compose/project-files.ts), so that smoke runs what
+   * deploys: the same refusals, persistent folders starting empty (in a folder of the run, never
+   * the checkout), and the secret files a deploy would use.
+   */
+  files?: { files: ProjectFiles; secrets: { name: string; content: string }[] }
 }
 
 export interface SmokeResult {
@@ -118,6 +125,41 @@ export function startFailures(
   }))
 }
 
+/**
+ * The files override for a smoke run: persistent folders in `dir/shared` (created empty, as on a
+ * first deploy), secret files given by the secret-files input in `dir/secrets`, and the rest
+ * where compose resolved it in the working tree. Returns the files to add to `-f`.
+ */
+function writeFilesOverride(
+  dir: string,
+  { files, secrets }: NonNullable<SmokeOptions['files']>
+): string[] {
+  const given = new Map(secrets.map(secret => [secret.name, secret.content]))
+  const inDir = (...parts: string[]): string => path.join(dir, ...parts)
+  for (const persistent of files.persistent)
+    fs.mkdirSync(inDir('shared', persistent.relative), { recursive: true })
+  for (const secret of files.secrets) {
+    if (secret.relative !== undefined && !given.has(secret.name)) continue
+    fs.mkdirSync(inDir('secrets'), { recursive: true, mode: 0o700 })
+    fs.writeFileSync(inDir('secrets', secret.name), given.get(secret.name) ?? '', { mode: 0o400 })
+  }
+  const yaml = filesOverrideYaml(
+    files,
+    {
+      object: () => undefined,
+      shared: relative => inDir('shared', relative),
+      secret: name =>
+        files.secrets.find(s => s.name === name)?.relative !== undefined && !given.has(name)
+          ? undefined
+          : inDir('secrets', name)
+    },
+    secretHashes(secrets)
+  )
+  const file = inDir('files.override.yaml')
+  fs.writeFileSync(file, yaml)
+  return [file]
+}
+
 /** The report of a run that got through: per-service times and the probe table. */
 export function smokeSummary(result: SmokeResult): string {
   const rows = Object.entries(result.serviceSeconds)
@@ -160,10 +202,11 @@ export async function smokeStage(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-deploy-smoke-'))
   const overridePath = path.join(dir, 'smoke.override.yaml')
   fs.writeFileSync(overridePath, smokeOverrideYaml(plan, images, options.ports))
+  const filesOverride = options.files ? writeFilesOverride(dir, options.files) : []
   const smokeRef: ComposeProjectRef = {
     ...ref,
     projectName: project,
-    files: [...ref.files, overridePath]
+    files: [...ref.files, overridePath, ...filesOverride]
   }
   const base = composeBaseArgs(smokeRef)
   const cwd = ref.workingDirectory
@@ -327,7 +370,12 @@ export async function smokeStage(
         reporter.warning(`Could not tear down ${project}: ${lastLines(result.stderr, 3)}`)
       } else {
         reporter.saveState('smoke-teardown', '')
-        fs.rmSync(dir, { recursive: true, force: true })
+        try {
+          fs.rmSync(dir, { recursive: true, force: true })
+        } catch (error) {
+          // A container may have written root-owned files into a persistent folder of the run.
+          reporter.warning(`Could not remove ${dir}: ${(error as Error).message}`)
+        }
       }
     }
     // `up` ends by itself once its containers are gone or its wait-timeout passes.

@@ -12,7 +12,7 @@
  */
 import type { Duplex } from 'node:stream'
 import { Agent, DecoratorHandler, WebSocket, type Dispatcher } from 'undici'
-import { formatDuration } from './probes.js'
+import { formatDuration } from '../report/duration.js'
 
 export interface WebSocketCheckOptions {
   /** A text message sent once the connection is open. */
