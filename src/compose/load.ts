@@ -12,6 +12,7 @@ import {
 import {
   ComposeReferenceError,
   composeFileClosure,
+  envFileReferences,
   modelReferences,
   serviceFileUses
 } from './references.js'
@@ -103,13 +104,23 @@ export async function loadProjectFiles(
   resolved: ComposeConfig,
   rules: Map<string, PathMode>
 ): Promise<ProjectFiles> {
-  const views = ['--no-interpolate', '--no-interpolate --no-path-resolution'].map(async flags => {
-    const argv = [...composeBaseArgs(ref), 'config', ...flags.split(' '), '--format', 'json']
-    const result = await executor.run(argv, { cwd: ref.workingDirectory })
-    if (result.exitCode !== 0) throw explainConfigFailure(ref, result.stderr || result.stdout)
-    return JSON.parse(result.stdout) as ComposeConfig
-  })
-  const [uninterpolated, asWritten] = await Promise.all(views)
+  // Paths as written; compose cannot always make this view (see references.ts).
+  const asWritten = await executor
+    .run(
+      [
+        ...composeBaseArgs(ref),
+        'config',
+        '--no-interpolate',
+        '--no-path-resolution',
+        '--format',
+        'json'
+      ],
+      { cwd: ref.workingDirectory }
+    )
+    .then(result =>
+      result.exitCode === 0 ? (JSON.parse(result.stdout) as ComposeConfig) : undefined
+    )
+    .catch(() => undefined)
   try {
     const closure = composeFileClosure(
       ref.files.map(file => path.resolve(ref.workingDirectory, file)),
@@ -119,11 +130,7 @@ export async function loadProjectFiles(
       root: ref.workingDirectory,
       composeFiles: ref.files,
       closure,
-      references: modelReferences({
-        resolved,
-        uninterpolated: uninterpolated as ComposeConfig,
-        asWritten: asWritten as ComposeConfig
-      }),
+      references: [...modelReferences({ resolved, asWritten }), ...envFileReferences(closure)],
       rules,
       uses: serviceFileUses(resolved)
     })

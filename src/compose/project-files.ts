@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { stringify } from 'yaml'
-import type { ProjectReference } from './references.js'
+import type { FileClosure, ProjectReference } from './references.js'
 
 export type PathMode = 'persistent' | 'release'
 
@@ -29,11 +29,14 @@ export type PathMode = 'persistent' | 'release'
 export const MAX_SHIPPED_BYTES = 64 * 1024 * 1024
 export const MAX_SHIPPED_FILES = 5000
 
-/** One file of the release's project tree (a regular file or a symlink inside the tree). */
+/**
+ * One entry of the release's project tree: a regular file, a symlink inside the tree, or a
+ * folder (listed so that an empty one, and every folder's mode, reach the host too).
+ */
 export interface FileEntry {
   /** Relative to the project root, posix separators. */
   path: string
-  type: 'file' | 'symlink'
+  type: 'file' | 'symlink' | 'dir'
   /** Permission bits (regular files). */
   mode: number
   size: number
@@ -47,7 +50,10 @@ export interface StoreObject {
   name: string
   /** The source, relative to the project root. */
   relative: string
-  /** A writable single file: copied, never hard-linked, so a container's writes stay there. */
+  /**
+   * A writable mount (a single file, or a folder marked release): copied, never hard-linked, so
+   * a container's writes stay there.
+   */
   writable: boolean
 }
 
@@ -151,16 +157,20 @@ function toPosix(relative: string): string {
   return relative.split(path.sep).join('/')
 }
 
+/** A path.relative result that leaves its base (`..foo` is a name inside it). */
+function leaves(relative: string): boolean {
+  return relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)
+}
+
 /** The path relative to root, or undefined when it is outside (or is the root's ancestor). */
 export function insideRoot(root: string, absolute: string): string | undefined {
   const relative = path.relative(root, absolute)
-  if (relative.startsWith('..') || path.isAbsolute(relative)) return undefined
+  if (leaves(relative)) return undefined
   return toPosix(relative)
 }
 
 function isAncestorOrSelf(ancestor: string, of: string): boolean {
-  const relative = path.relative(ancestor, of)
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))
+  return !leaves(path.relative(ancestor, of))
 }
 
 function describeUse(reference: ProjectReference): string {
@@ -189,10 +199,12 @@ function statOf(file: string): fs.Stats | undefined {
   }
 }
 
-/** Every file under `relative` (a file or a folder), hashed; symlinks must stay inside it. */
+/** Every file and folder under `relative` (a file or a folder); symlinks must stay inside it. */
 function walk(root: string, relative: string, usedBy: string): FileEntry[] {
   const entries: FileEntry[] = []
   let bytes = 0
+  // Folders are listed too, but the limit is on files: a folder carries no content.
+  let folders = 0
   const top = path.join(root, relative)
   const visit = (absolute: string): void => {
     const rel = toPosix(path.relative(root, absolute))
@@ -204,6 +216,8 @@ function walk(root: string, relative: string, usedBy: string): FileEntry[] {
     }
     const stat = fs.lstatSync(absolute)
     if (stat.isDirectory()) {
+      entries.push({ path: rel, type: 'dir', mode: stat.mode & 0o777, size: 0, sha256: '' })
+      folders++
       for (const name of fs.readdirSync(absolute).sort()) visit(path.join(absolute, name))
       return
     }
@@ -233,7 +247,7 @@ function walk(root: string, relative: string, usedBy: string): FileEntry[] {
       )
     }
     bytes += stat.size
-    if (bytes > MAX_SHIPPED_BYTES || entries.length >= MAX_SHIPPED_FILES) {
+    if (bytes > MAX_SHIPPED_BYTES || entries.length - folders >= MAX_SHIPPED_FILES) {
       throw new ProjectFilesError(
         'paths',
         `${usedBy} mounts ${relative}, which holds more than ${MAX_SHIPPED_BYTES / 1024 / 1024} MiB or ${MAX_SHIPPED_FILES} files; releases carry config, not content: bake it into the image, or use a named volume`
@@ -251,7 +265,7 @@ function walk(root: string, relative: string, usedBy: string): FileEntry[] {
   return entries
 }
 
-/** A stable name for the content under `relative`: its files' names, modes and hashes. */
+/** A stable name for the content under `relative`: its entries' names, types, modes, hashes. */
 function objectName(relative: string, entries: FileEntry[]): string {
   const hash = createHash('sha256')
   const prefix = `${relative}/`
@@ -268,7 +282,7 @@ export interface ProjectFilesInput {
   /** Compose files as given (relative to root, or absolute). */
   composeFiles: string[]
   /** The closure of compose files (absolute), from composeFileClosure. */
-  closure: { composeFiles: string[]; includeEnvFiles: string[] }
+  closure: Pick<FileClosure, 'composeFiles' | 'includeEnvFiles'>
   references: ProjectReference[]
   rules: Map<string, PathMode>
   /** Which secrets and configs each service uses (serviceFileUses). */
@@ -324,7 +338,8 @@ export function planProjectFiles(input: ProjectFilesInput): ProjectFiles {
   for (const reference of input.references) {
     const usedBy = describeUse(reference)
     const inside = insideRoot(root, reference.path)
-    if (reference.writtenAbsolute && inside === undefined) {
+    // Outside the project and not known to be written relative: the host's own path.
+    if (reference.writtenAbsolute !== false && inside === undefined) {
       const use = reference.use
       hostPaths.push({
         path: reference.path,
@@ -456,8 +471,7 @@ export function planProjectFiles(input: ProjectFilesInput): ProjectFiles {
   }
   for (const bind of binds) {
     if (bind.placement.kind !== 'object') continue
-    const writable = !bind.readOnly && statOf(path.join(root, bind.relative))?.isFile() === true
-    bind.placement = { kind: 'object', name: objectFor(bind.relative, writable) }
+    bind.placement = { kind: 'object', name: objectFor(bind.relative, !bind.readOnly) }
   }
   const usersOf = (kind: 'secrets' | 'configs', name: string): string[] =>
     Object.entries(input.uses)

@@ -86,6 +86,14 @@ const SHARED_SCRIPT = [
   'done'
 ].join('\n')
 
+/**
+ * Removes folders the deploy user made, even when a shipped folder was read-only (0555: its
+ * files cannot be unlinked until it is writable again). Only our own paths are ever given.
+ */
+function removeTreesArgv(paths: string[]): string[] {
+  return remoteScriptArgv('chmod -R u+w -- "$@" 2>/dev/null || true; rm -rf -- "$@"', paths)
+}
+
 export const projectTreeCommands = {
   makeDirs: (layout: ReleaseLayout): string[] =>
     remoteScriptArgv('umask 022; mkdir -p -- "$1"; mkdir -p -m 0700 -- "$2"', [
@@ -105,12 +113,8 @@ export const projectTreeCommands = {
     remoteScriptArgv(SHARED_SCRIPT, [layout.shared, ...relatives]),
   missingPaths: (paths: string[]): string[] => remoteScriptArgv(MISSING_PATHS_SCRIPT, paths),
   listObjects: (layout: ReleaseLayout): string[] => ['ls', '-1', '-A', layout.store],
-  removeObjects: (layout: ReleaseLayout, names: string[]): string[] => [
-    'rm',
-    '-rf',
-    '--',
-    ...names.map(name => path.posix.join(layout.store, path.posix.basename(name)))
-  ]
+  removeObjects: (layout: ReleaseLayout, names: string[]): string[] =>
+    removeTreesArgv(names.map(name => path.posix.join(layout.store, path.posix.basename(name))))
 }
 
 /** The local side of the upload: a tarball of the listed members (NUL-separated on stdin). */
@@ -188,11 +192,8 @@ export const releaseCommands = {
     `${layout.current}.new`,
     layout.current
   ],
-  removeReleases: (layout: ReleaseLayout, ids: string[]): string[] => [
-    'rm',
-    '-rf',
-    ...ids.map(id => path.posix.join(layout.releases, id))
-  ],
+  removeReleases: (layout: ReleaseLayout, ids: string[]): string[] =>
+    removeTreesArgv(ids.map(id => path.posix.join(layout.releases, id))),
   /** By image@digest ref: a ref still used by a container, or by another tag, is refused, not forced. */
   removeImages: (refs: string[]): string[] => ['docker', 'image', 'rm', ...refs],
   /** Appends stdin to the audit log (no shell redirection needed). */

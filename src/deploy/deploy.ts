@@ -39,6 +39,7 @@ import {
   manifestFileMap,
   objectListText,
   objectsToPrune,
+  filesSummary,
   splitUnchanged,
   tarMemberList
 } from './release-files.js'
@@ -389,11 +390,15 @@ export class HostDeployment {
    */
   async upload(manifest: Manifest, previous: string | undefined): Promise<void> {
     await this.step('upload', async () => {
-      await this.remote.runChecked(
-        projectTreeCommands.makeDirs(this.layout),
-        'create the release directory',
-        { timeoutSeconds: 30 }
-      )
+      // The live release's manifest says which files can be hard-linked; read it meanwhile.
+      const [, before] = await Promise.all([
+        this.remote.runChecked(
+          projectTreeCommands.makeDirs(this.layout),
+          'create the release directory',
+          { timeoutSeconds: 30 }
+        ),
+        previous && this.plan.files ? this.readManifest(previous) : undefined
+      ])
       const write = (name: string, content: string, mode: number, step?: string) =>
         this.remote.writeFile(path.posix.join(this.layout.release, name), content, mode, {
           step,
@@ -412,16 +417,18 @@ export class HostDeployment {
             { step: `write the secret file ${secret.name}`, timeoutSeconds: 60 }
           )
         ),
-        this.uploadTree(previous)
+        this.uploadTree(previous, before?.files)
       ])
       await this.writeManifest(manifest)
     })
   }
 
-  private async uploadTree(previous: string | undefined): Promise<void> {
+  private async uploadTree(
+    previous: string | undefined,
+    before: Record<string, string> | undefined
+  ): Promise<void> {
     const files = this.plan.files
     if (!files) return
-    const before = previous ? (await this.readManifest(previous))?.files : undefined
     const { link, send } = splitUnchanged(files.entries, before)
     let notLinked: string[] = []
     if (link.length > 0 && previous) {
@@ -452,7 +459,7 @@ export class HostDeployment {
       })
     }
     this.report.files = {
-      sent: toSend.length,
+      sent: toSend.filter(entry => entry.type !== 'dir').length,
       linked: link.length - notLinked.length,
       bytesSent
     }
@@ -991,7 +998,11 @@ export class HostDeployment {
 }
 
 /** The job summary: per host, each step with its duration, the backup, the migration output, the result. */
-export function deploySummary(releaseId: string, reports: HostReport[]): string {
+export function deploySummary(
+  releaseId: string,
+  reports: HostReport[],
+  files?: ProjectFiles
+): string {
   const blocks = reports.map(report => {
     const rows = report.steps.map(
       s =>
@@ -1007,6 +1018,12 @@ export function deploySummary(releaseId: string, reports: HostReport[]): string 
       report.backup
         ? `Backup: \`${report.backup.file}\` (${report.backup.bytes} bytes)`
         : 'Backup: none',
+      ...(report.files
+        ? [
+            '',
+            `Files: ${report.files.sent} sent (${report.files.bytesSent} bytes), ${report.files.linked} unchanged and hard-linked`
+          ]
+        : []),
       '',
       ...(report.migrationOutput
         ? [
@@ -1021,5 +1038,10 @@ export function deploySummary(releaseId: string, reports: HostReport[]): string 
         : [])
     ].join('\n')
   })
-  return [`### Deploy ${releaseId}`, '', ...blocks].join('\n')
+  return [
+    `### Deploy ${releaseId}`,
+    '',
+    ...(files ? [filesSummary(files), ''] : []),
+    ...blocks
+  ].join('\n')
 }

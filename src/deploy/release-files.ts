@@ -31,13 +31,16 @@ export function manifestFileMap(entries: FileEntry[]): Record<string, string> {
     map[entry.path] =
       entry.type === 'symlink'
         ? `link:${entry.sha256}`
-        : `${entry.sha256}:${entry.mode.toString(8).padStart(4, '0')}`
+        : entry.type === 'dir'
+          ? `dir:${entry.mode.toString(8).padStart(4, '0')}`
+          : `${entry.sha256}:${entry.mode.toString(8).padStart(4, '0')}`
   return map
 }
 
 /**
  * Which files are hard-linked from the live release (same content and mode: the host checks the
- * content again before it links) and which are sent. Symlinks are always sent: they are tiny.
+ * content again before it links) and which are sent. Symlinks and folders are always sent:
+ * they are a tar header each.
  */
 export function splitUnchanged(
   entries: FileEntry[],
@@ -64,7 +67,7 @@ export function linkListText(entries: FileEntry[]): string {
  * way to a sent file first, so that tar records its mode, then the files.
  */
 export function tarMemberList(send: FileEntry[]): string {
-  const dirs = new Set<string>()
+  const dirs = new Set<string>(send.filter(entry => entry.type === 'dir').map(entry => entry.path))
   for (const entry of send) {
     let dir = path.posix.dirname(entry.path)
     while (dir !== '.' && !dirs.has(dir)) {
@@ -72,7 +75,8 @@ export function tarMemberList(send: FileEntry[]): string {
       dir = path.posix.dirname(dir)
     }
   }
-  return [...[...dirs].sort(), ...send.map(entry => entry.path)].map(p => `${p}\0`).join('')
+  const others = send.filter(entry => entry.type !== 'dir').map(entry => entry.path)
+  return [...[...dirs].sort(), ...others].map(p => `${p}\0`).join('')
 }
 
 /** The objects script's input: `<name> <copy|link> <relative path>` lines. */
@@ -100,7 +104,7 @@ export function objectsToPrune(present: string[], kept: (string[] | undefined)[]
 /** The summary's account of the release's files: what was shipped, kept, checked. */
 export function filesSummary(
   files: ProjectFiles,
-  counts: { sent: number; linked: number; bytesSent: number } | undefined
+  counts?: { sent: number; linked: number; bytesSent: number }
 ): string {
   const lines: string[] = []
   const shipped = files.shipped.filter(s => !s.usedBy.every(u => u === 'compose file'))

@@ -198,6 +198,10 @@ export async function deployStage(
 ): Promise<DeployOutcome> {
   const plan = prepareDeployPlan(context, now)
   for (const secret of plan.secretFiles) reporter.setSecret(secret.content)
+  for (const folder of context.files.persistent.filter(p => p.filesHere > 0))
+    reporter.warning(
+      `${folder.relative} (mounted writable by ${folder.services.join(', ')}) has ${folder.filesHere} file(s) in the working tree; persistent folders live in shared/ on the host and start empty, so these are not copied. If they are content to ship, mark the path "release" in the paths input`
+    )
   const owner = ownerOf(context)
   const reports: HostReport[] = []
   const done: { remote: RemoteExecutor; host: HostDeployment }[] = []
@@ -241,7 +245,7 @@ export async function deployStage(
       host.report.result = rolled ? 'rolled back' : host.report.result
       outcomes.push(describeOtherHostOutcome(host.report, rolled))
     }
-    await reporter.addSummary(deploySummary(plan.releaseId, reports))
+    await reporter.addSummary(deploySummary(plan.releaseId, reports, plan.files))
     if (outcomes.length > 0 && error instanceof Error) {
       error.message = `${error.message}. ${outcomes.reverse().join('; ')}`
     }
@@ -251,7 +255,7 @@ export async function deployStage(
     reporter.saveState('ssh', '')
     reporter.saveState('deploy-locks', '')
   }
-  await reporter.addSummary(deploySummary(plan.releaseId, reports))
+  await reporter.addSummary(deploySummary(plan.releaseId, reports, plan.files))
   return { releaseId: plan.releaseId, reports, url: environmentUrl(context.inputs) }
 }
 

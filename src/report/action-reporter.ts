@@ -57,7 +57,8 @@ export class ActionReporter implements Reporter {
   }
   setSecret(value: string): void {
     // The runner masks line by line: a multi-line secret (a TLS key) is masked per line.
-    for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) core.setSecret(line.trim())
+    for (const line of value.split(/\r?\n/))
+      if (line.trim().length >= 4) core.setSecret(line.trim())
   }
   saveState(name: string, value: string): void {
     core.saveState(name, value)
