@@ -68,10 +68,11 @@ function describeHolder(owner) {
 __webpack_require__.d(__webpack_exports__, {
   Q4: () => (/* binding */ RemoteExecutor),
   MQ: () => (/* binding */ buildRemoteCommand),
-  AB: () => (/* binding */ disposeSsh)
+  AB: () => (/* binding */ disposeSsh),
+  MO: () => (/* binding */ remoteScriptArgv)
 });
 
-// UNUSED EXPORTS: LOCAL_TIMEOUT_GRACE_SECONDS, MAX_REMOTE_COMMAND_LENGTH, RemoteCommandError, RemoteTimeoutError, Semaphore, WRITE_FILE_SCRIPT, remoteScriptArgv, writeFileArgv, writeRemoteFile
+// UNUSED EXPORTS: LOCAL_TIMEOUT_GRACE_SECONDS, MAX_REMOTE_COMMAND_LENGTH, RemoteCommandError, RemoteTimeoutError, Semaphore, WRITE_FILE_SCRIPT, writeFileArgv, writeRemoteFile
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
