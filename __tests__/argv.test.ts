@@ -1,4 +1,4 @@
-import { composeBaseArgs, composeConfigArgs } from '../src/compose/args.js'
+import { composeBaseArgs, composeConfigArgs, composePsArgs } from '../src/compose/args.js'
 import {
   bakeArgs,
   bakeOverride,
@@ -7,7 +7,8 @@ import {
   parsePushDigest,
   pushArgs
 } from '../src/build/bake.js'
-import { downArgs, logsArgs, psArgs, upArgs } from '../src/smoke/commands.js'
+import { downArgs, logsArgs, upArgs } from '../src/smoke/commands.js'
+import { loginArgs, logoutArgs } from '../src/exec/docker.js'
 import type { ComposeProjectRef } from '../src/compose/types.js'
 
 const ref = (over: Partial<ComposeProjectRef> = {}): ComposeProjectRef => ({
@@ -174,9 +175,25 @@ describe('smoke argv', () => {
   it.each([
     [upArgs(base, 90), [...base, 'up', '--detach', '--wait', '--wait-timeout', '90', '--no-build']],
     [downArgs(base), [...base, 'down', '--volumes', '--remove-orphans', '--timeout', '10']],
-    [psArgs(base), [...base, 'ps', '--all', '--format', 'json']],
+    [composePsArgs(base), [...base, 'ps', '--all', '--format', 'json']],
     [logsArgs(base, 'api', 30), [...base, 'logs', '--no-color', '--tail', '30', 'api']]
   ])('%#', (argv, expected) => {
+    expect(argv).toEqual(expected)
+  })
+})
+
+describe('registry login argv (build on the runner, deploy on a host)', () => {
+  it.each([
+    [
+      loginArgs('r.example:5000', 'ci'),
+      ['docker', 'login', 'r.example:5000', '--username', 'ci', '--password-stdin']
+    ],
+    [
+      loginArgs('r.example', 'ci'),
+      ['docker', 'login', 'r.example', '--username', 'ci', '--password-stdin']
+    ],
+    [logoutArgs('r.example:5000'), ['docker', 'logout', 'r.example:5000']]
+  ])('keeps the password out of argv: %j', (argv, expected) => {
     expect(argv).toEqual(expected)
   })
 })

@@ -13,7 +13,7 @@ import {
 } from '../src/build/cache.js'
 import { ociLabels, imageVersion } from '../src/build/labels.js'
 import { httpsRepositoryUrl, type GitContext } from '../src/build/git-context.js'
-import { classifyLoginFailure, loginArgs, logoutArgs, registryOf } from '../src/build/registry.js'
+import { classifyLoginFailure, registryOf } from '../src/build/registry.js'
 import {
   JsonStreamSplitter,
   ProgressTracker,
@@ -230,17 +230,6 @@ describe('labels', () => {
 })
 
 describe('registry login', () => {
-  it('keeps the password out of argv', () => {
-    expect(loginArgs('r.example:5000', 'ci')).toEqual([
-      'docker',
-      'login',
-      'r.example:5000',
-      '--username',
-      'ci',
-      '--password-stdin'
-    ])
-    expect(logoutArgs('r.example:5000')).toEqual(['docker', 'logout', 'r.example:5000'])
-  })
   it.each([
     [
       'Error response from daemon: Get "http://r/v2/": unauthorized: authentication required',

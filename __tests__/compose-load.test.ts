@@ -2,7 +2,8 @@ import * as path from 'node:path'
 import { checkComposeFiles, explainConfigFailure, filesReferencing } from '../src/compose/load.js'
 import { InputError } from '../src/inputs.js'
 import { splitImageRef } from '../src/build/images.js'
-import { imageOverride, smokeOverrideYaml } from '../src/smoke/override.js'
+import { imageOverride } from '../src/compose/images-override.js'
+import { smokeOverrideYaml } from '../src/smoke/override.js'
 import { planFromConfig } from '../src/compose/plan.js'
 
 const fixtures = path.resolve('__tests__/fixtures')

@@ -6,7 +6,6 @@ import {
   parseDiskFree,
   pgDumpArgs,
   preflightCommands,
-  registryCommands,
   releaseCommands,
   remoteComposeArgs
 } from '../src/deploy/commands.js'
@@ -113,10 +112,6 @@ describe('deploy argv', () => {
     [
       backupCommands.remove(layout, ['../../etc/passwd']),
       ['rm', '-f', '/srv/sd/shop/backups/passwd']
-    ],
-    [
-      registryCommands.login('r.example', 'ci'),
-      ['docker', 'login', 'r.example', '--username', 'ci', '--password-stdin']
     ]
   ])('%#: %j', (argv, expected) => {
     expect(argv).toEqual(expected)

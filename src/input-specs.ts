@@ -339,6 +339,11 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   }
 ]
 
+/** An input's default, as action.yml declares it; '' for an input without one. */
+export function inputDefault(name: string): string {
+  return INPUT_SPECS.find(spec => spec.name === name)?.default ?? ''
+}
+
 export interface OutputSpec {
   name: string
   description: string

@@ -7,6 +7,7 @@ import type { PortMode } from './smoke/override.js'
 import { parseSshEndpoint, type SshEndpoint } from './exec/ssh.js'
 import { isReleaseId } from './deploy/release.js'
 import { parsePathRules, ProjectFilesError, type PathMode } from './compose/project-files.js'
+import { COMMENT_STAGES } from './report/github-comment.js'
 
 /**
  * The one typed inputs module. Its keys are the inputs of action.yml (a unit test checks that
@@ -14,21 +15,11 @@ import { parsePathRules, ProjectFilesError, type PathMode } from './compose/proj
  * variables and the CLI from flags of the same names, and both get the same validation.
  */
 
-import { INPUT_SPECS } from './input-specs.js'
+import { INPUT_SPECS, inputDefault } from './input-specs.js'
 
 export { INPUT_SPECS }
 export const COMMANDS = ['plan', 'build', 'scan', 'smoke', 'deploy', 'rollback'] as const
 export type Command = (typeof COMMANDS)[number]
-
-/** Commands this version implements; the others are rejected up front, not half-run. */
-export const IMPLEMENTED_COMMANDS: readonly Command[] = [
-  'plan',
-  'build',
-  'scan',
-  'smoke',
-  'deploy',
-  'rollback'
-]
 
 export interface Inputs {
   command: Command
@@ -126,13 +117,9 @@ export class InputError extends Error {
 /** Reads one raw input; returns '' when it is not set (as @actions/core's getInput does). */
 export type InputGetter = (name: string) => string
 
-function specDefault(name: string): string {
-  return INPUT_SPECS.find(spec => spec.name === name)?.default ?? ''
-}
-
 function raw(get: InputGetter, name: string): string {
   const value = get(name).trim()
-  return value === '' ? specDefault(name) : value
+  return value === '' ? inputDefault(name) : value
 }
 
 /** Splits a list input on newlines and commas, dropping blanks and `#` comments. */
@@ -402,9 +389,6 @@ function parseDeployInputs(get: InputGetter, command: string): DeployInputs {
   }
 }
 
-/** Commands whose result can go into the pull request comment. */
-const COMMENT_COMMANDS: readonly string[] = ['build', 'scan', 'smoke']
-
 function parseGithubInputs(get: InputGetter, command: string): GithubInputs {
   // Read as given (like registry-password): a token is never a default or a list.
   const token = get('github-token').trim() || undefined
@@ -443,7 +427,7 @@ function parseGithubInputs(get: InputGetter, command: string): GithubInputs {
       'is required when pr-comment is true: pass github.token (the job needs `pull-requests: write`), or set pr-comment to false'
     )
   }
-  if (prComment && !COMMENT_COMMANDS.includes(command)) {
+  if (prComment && !(COMMENT_STAGES as readonly string[]).includes(command)) {
     throw new InputError(
       'pr-comment',
       `only applies to the build, scan and smoke commands, not "${command}"`
@@ -504,12 +488,6 @@ export function parseInputs(get: InputGetter): Inputs {
     throw new InputError(
       'command',
       `unknown command "${command}"; use one of ${COMMANDS.join(', ')}`
-    )
-  }
-  if (!IMPLEMENTED_COMMANDS.includes(command as Command)) {
-    throw new InputError(
-      'command',
-      `"${command}" is not available in this version of stack-deploy yet; available: ${IMPLEMENTED_COMMANDS.join(', ')}`
     )
   }
 

@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import type { ComposeProjectRef } from '../compose/types.js'
 import type { Plan, PlannedService } from '../compose/plan.js'
 import { lastLines, type Executor } from '../exec/executor.js'
+import { loginArgs, logoutArgs } from '../exec/docker.js'
 import { InputError, type BuildInputs } from '../inputs.js'
 import type { Reporter } from '../report/reporter.js'
 import {
@@ -27,7 +28,7 @@ import type { GitContext } from './git-context.js'
 import { splitImageRef, type ImageMap } from './images.js'
 import { ociLabels } from './labels.js'
 import { ProgressTracker } from './progress.js'
-import { classifyLoginFailure, loginArgs, logoutArgs } from './registry.js'
+import { classifyLoginFailure } from './registry.js'
 import { tagsFor, TagTemplateError } from './tags.js'
 
 export class BuildFailedError extends Error {

@@ -1,12 +1,3 @@
-/** Registry login for pushes: the password goes on stdin, never into argv. */
-export function loginArgs(registry: string, username: string): string[] {
-  return ['docker', 'login', registry, '--username', username, '--password-stdin']
-}
-
-export function logoutArgs(registry: string): string[] {
-  return ['docker', 'logout', registry]
-}
-
 export type LoginFailure = 'refused' | 'unreachable' | 'other'
 
 /** Tells a wrong password from a registry that cannot be reached, from `docker login` output. */

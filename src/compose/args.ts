@@ -14,3 +14,16 @@ export function composeBaseArgs(ref: ComposeProjectRef): string[] {
 export function composeConfigArgs(ref: ComposeProjectRef): string[] {
   return [...composeBaseArgs(ref), 'config', '--format', 'json']
 }
+
+/** Every container of the project, stopped ones too, as parsePsOutput (./ps.ts) reads them. */
+export function composePsArgs(base: string[]): string[] {
+  return [...base, 'ps', '--all', '--format', 'json']
+}
+
+/**
+ * `up` in the background, returning once every container runs (and is healthy, where it has a
+ * healthcheck) or failing after the timeout. Each stage appends its own flags.
+ */
+export function composeUpWaitArgs(base: string[], waitTimeoutSeconds: number): string[] {
+  return [...base, 'up', '--detach', '--wait', '--wait-timeout', String(waitTimeoutSeconds)]
+}

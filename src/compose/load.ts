@@ -8,7 +8,10 @@ import type { ComposeConfig, ComposeProjectRef } from './types.js'
 import {
   ProjectFilesError,
   planProjectFiles,
-  secretContents, type PathMode, type ProjectFiles } from './project-files.js'
+  secretContents,
+  type PathMode,
+  type ProjectFiles
+} from './project-files.js'
 import {
   ComposeReferenceError,
   composeFileClosure,

@@ -135,10 +135,7 @@ export class ComposeReferenceError extends Error {
  * files after the first resolve theirs against the first file's folder). Absolute paths in,
  * absolute paths out, first-seen order, each once.
  */
-export function composeFileClosure(
-  files: string[],
-  read: (file: string) => string
-): FileClosure {
+export function composeFileClosure(files: string[], read: (file: string) => string): FileClosure {
   const seen = new Set<string>()
   const composeFiles: string[] = []
   const includeEnvFiles: string[] = []
@@ -178,7 +175,11 @@ export function composeFileClosure(
         includeEnvFiles.push(path.join(path.dirname(included), '.env'))
         continue
       }
-      const spec = (entry ?? {}) as { path?: unknown; env_file?: unknown; project_directory?: unknown }
+      const spec = (entry ?? {}) as {
+        path?: unknown
+        env_file?: unknown
+        project_directory?: unknown
+      }
       const paths = Array.isArray(spec.path) ? spec.path : [spec.path]
       const included = paths.map(one => resolve(one, `include[${index}].path`))
       for (const one of included) visit(one)

@@ -4,6 +4,7 @@
  * on production is data that a test can read.
  */
 import * as path from 'node:path'
+import { composeUpWaitArgs } from '../compose/args.js'
 import { remoteScriptArgv } from '../exec/remote.js'
 import type { ReleaseCompose, ReleaseLayout } from './release.js'
 
@@ -211,12 +212,7 @@ export const composeCommands = {
   /** One run of the migration service from the new release's image; its dependencies start as needed. */
   migrate: (base: string[], service: string): string[] => [...base, 'run', '--rm', '-T', service],
   up: (base: string[], waitTimeoutSeconds: number): string[] => [
-    ...base,
-    'up',
-    '--detach',
-    '--wait',
-    '--wait-timeout',
-    String(waitTimeoutSeconds),
+    ...composeUpWaitArgs(base, waitTimeoutSeconds),
     '--remove-orphans'
   ],
   /**
@@ -225,7 +221,6 @@ export const composeCommands = {
    * because of it, every service that depends on the job (the api just replaced, then web).
    */
   create: (base: string[], services: string[]): string[] => [...base, 'create', ...services],
-  ps: (base: string[]): string[] => [...base, 'ps', '--all', '--format', 'json'],
   /**
    * The hash compose labels a service's containers with; a different one means compose would
    * recreate them. (It matches for containers that `up` made without --no-deps: see scaleUp.)
@@ -244,8 +239,7 @@ export const composeCommands = {
     '--scale',
     `${service}=${count}`,
     service
-  ],
-  imageIds: (base: string[]): string[] => [...base, 'images', '--quiet']
+  ]
 }
 
 /**
@@ -304,16 +298,4 @@ export const containerCommands = {
   /** Stops with each container's own grace period (compose sets it from stop_grace_period). */
   stop: (ids: string[]): string[] => ['docker', 'stop', ...ids],
   remove: (ids: string[]): string[] => ['docker', 'rm', '--force', ...ids]
-}
-
-export const registryCommands = {
-  login: (registry: string, username: string): string[] => [
-    'docker',
-    'login',
-    registry,
-    '--username',
-    username,
-    '--password-stdin'
-  ],
-  logout: (registry: string): string[] => ['docker', 'logout', registry]
 }

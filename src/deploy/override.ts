@@ -1,7 +1,7 @@
 import { Document, Scalar } from 'yaml'
 import type { ImageMap } from '../build/images.js'
 import type { Plan } from '../compose/plan.js'
-import { imageOverride } from '../smoke/override.js'
+import { imageOverride } from '../compose/images-override.js'
 
 /**
  * The release's image pins: every built service, and every service that runs a built

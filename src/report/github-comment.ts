@@ -9,6 +9,7 @@ import type { ServiceBuildReport } from '../build/build.js'
 import type { ScanResult } from '../scan/scan.js'
 import type { SmokeResult } from '../smoke/smoke.js'
 import { describeCounts } from '../scan/summary.js'
+import { tableCell } from './markdown.js'
 
 export const COMMENT_STAGES = ['build', 'scan', 'smoke'] as const
 export type CommentStage = (typeof COMMENT_STAGES)[number]
@@ -110,14 +111,7 @@ export function truncate(text: string, limit: number): string {
 }
 
 /** A table cell: one line, pipes escaped, and no HTML comment that could end ours early. */
-function cell(text: string): string {
-  return text
-    .replace(/\r?\n/g, ' ')
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/<!--/g, '&lt;!--')
-    .replace(/-->/g, '--&gt;')
-}
+const cell = (text: string): string => tableCell(text, { htmlComments: true })
 
 function runLink(row: CommentRow): string {
   if (!row.runUrl) return '-'

@@ -13,15 +13,16 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { lastLines, type Executor } from '../exec/executor.js'
+import { inputDefault } from '../input-specs.js'
 import type { Reporter } from '../report/reporter.js'
 import type { CacheStore } from './cache-store.js'
 import { dbDownloadArgs, isRateLimited } from './trivy-args.js'
 
-/** Trivy's own defaults since v0.57 (pkg/db/db.go): Google's mirror first, then GHCR. */
-export const DEFAULT_DB_REPOSITORIES = [
-  'mirror.gcr.io/aquasec/trivy-db:2',
-  'ghcr.io/aquasecurity/trivy-db:2'
-]
+/**
+ * The trivy-db-repositories input's default: Trivy's own defaults since v0.57 (pkg/db/db.go),
+ * Google's mirror first, then GHCR.
+ */
+export const DEFAULT_DB_REPOSITORIES = inputDefault('trivy-db-repositories').split('\n')
 
 export const DB_CACHE_KEY_PREFIX = 'trivy-db-'
 

@@ -15,6 +15,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import type { Executor } from '../exec/executor.js'
 import { lastLines } from '../exec/executor.js'
+import { inputDefault } from '../input-specs.js'
 import {
   compareVersions,
   MIN_TRIVY_VERSION,
@@ -22,8 +23,11 @@ import {
   trivyVersionArgs
 } from './trivy-args.js'
 
-/** The Trivy release stack-deploy installs by default (released 2026-08-14). */
-export const DEFAULT_TRIVY_VERSION = '0.74.0'
+/**
+ * The Trivy release stack-deploy installs by default (released 2026-08-14): the trivy-version
+ * input's default.
+ */
+export const DEFAULT_TRIVY_VERSION = inputDefault('trivy-version')
 export const TRIVY_RELEASES_URL = 'https://github.com/aquasecurity/trivy/releases/download'
 const TOOL_NAME = 'trivy'
 

@@ -10,6 +10,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import type { ImageMap } from '../build/images.js'
 import { lastLines, type Executor } from '../exec/executor.js'
+import { sleep } from '../exec/time.js'
 import type { Reporter } from '../report/reporter.js'
 import { defaultCacheStore, type CacheStore } from './cache-store.js'
 import {
@@ -43,10 +44,6 @@ export { DEFAULT_DB_REPOSITORIES, DEFAULT_RETRY, dbCacheKey, backoffDelay } from
 export { DEFAULT_TRIVY_VERSION } from './install.js'
 export type { CacheStore } from './cache-store.js'
 export type { TrivyInstaller, InstalledTrivy } from './install.js'
-
-export const DEFAULT_SEVERITIES: readonly Severity[] = ['CRITICAL', 'HIGH']
-export const DEFAULT_PARALLEL = 2
-export const DEFAULT_SARIF_DIR = 'stack-deploy-sarif'
 
 export interface ScanOptions {
   /** Gate threshold, e.g. ['CRITICAL', 'HIGH']. */
@@ -595,7 +592,7 @@ export function defaultScanDeps(
     reporter,
     cache: defaultCacheStore(),
     installer: new ReleaseInstaller({ executor }),
-    sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+    sleep,
     ...overrides
   }
 }

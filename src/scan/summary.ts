@@ -1,6 +1,7 @@
 /** What the scan stage says: the job summary table, annotations and the one-line gate error. */
 import { compareFindings, type Finding, type Verdict } from './gate.js'
 import { SEVERITIES, severityRank, type Severity } from './report.js'
+import { codeCell, tableCell } from '../report/markdown.js'
 
 export interface ServiceRow {
   service: string
@@ -54,12 +55,8 @@ export function describeCounts(counts: Record<Severity, number>): string {
     .join(', ')
 }
 
-function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
-}
-
 function code(text: string): string {
-  return text === '' ? '-' : `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\``
+  return text === '' ? '-' : codeCell(text)
 }
 
 function verdictCell(row: ServiceRow): string {
@@ -94,7 +91,7 @@ export function renderScanSummary(rows: readonly ServiceRow[], context: SummaryC
     })
     const ignored = row.ignored.ignoreFile + row.ignored.unfixed
     lines.push(
-      `| ${cell(row.service)} | ${code(row.ref)} | ${counts.join(' | ')} | ${ignored} | ${verdictCell(row)} |`
+      `| ${tableCell(row.service)} | ${code(row.ref)} | ${counts.join(' | ')} | ${ignored} | ${verdictCell(row)} |`
     )
   }
   lines.push('')
@@ -109,15 +106,15 @@ export function renderScanSummary(rows: readonly ServiceRow[], context: SummaryC
     if (row.verdict === 'pass') continue
     const worst = worstFindings(row)
     lines.push(
-      `#### ${cell(row.service)}: worst findings${row.blocking.length > worst.length ? ` (${worst.length} of ${row.blocking.length})` : ''}`,
+      `#### ${tableCell(row.service)}: worst findings${row.blocking.length > worst.length ? ` (${worst.length} of ${row.blocking.length})` : ''}`,
       '',
       '| Severity | ID | Package | Installed | Fixed | Title |',
       '|---|---|---|---|---|---|'
     )
     for (const f of worst) {
-      const id = f.url ? `[${cell(f.id)}](${f.url})` : cell(f.id)
+      const id = f.url ? `[${tableCell(f.id)}](${f.url})` : tableCell(f.id)
       lines.push(
-        `| ${f.severity} | ${id} | ${cell(f.pkg)} | ${code(f.installed)} | ${f.fixed ? code(f.fixed) : 'no fix yet'} | ${cell(f.title)} |`
+        `| ${f.severity} | ${id} | ${tableCell(f.pkg)} | ${code(f.installed)} | ${f.fixed ? code(f.fixed) : 'no fix yet'} | ${tableCell(f.title)} |`
       )
     }
     lines.push('')

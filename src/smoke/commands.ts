@@ -1,23 +1,13 @@
 /** Argv builders for the smoke stage; each takes the compose prefix from composeBaseArgs. */
+import { composeUpWaitArgs } from '../compose/args.js'
 
+/** The stack runs the images it was given: nothing is built. */
 export function upArgs(base: string[], waitTimeoutSeconds: number): string[] {
-  return [
-    ...base,
-    'up',
-    '--detach',
-    '--wait',
-    '--wait-timeout',
-    String(waitTimeoutSeconds),
-    '--no-build'
-  ]
+  return [...composeUpWaitArgs(base, waitTimeoutSeconds), '--no-build']
 }
 
 export function downArgs(base: string[]): string[] {
   return [...base, 'down', '--volumes', '--remove-orphans', '--timeout', '10']
-}
-
-export function psArgs(base: string[]): string[] {
-  return [...base, 'ps', '--all', '--format', 'json']
 }
 
 export function logsArgs(base: string[], service: string, tail: number): string[] {

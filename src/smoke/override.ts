@@ -1,33 +1,9 @@
 import { Document, type YAMLSeq } from 'yaml'
 import type { Plan } from '../compose/plan.js'
 import type { ImageMap } from '../build/images.js'
+import { imageOverride } from '../compose/images-override.js'
 
 export type PortMode = 'ephemeral' | 'fixed'
-
-/**
- * Image pins: the stack runs exactly the images that were built, so nothing is rebuilt or
- * pulled. Services that run a built service's image under its compose name (a migration job
- * on the api image) are pinned to the same build.
- */
-export function imageOverride(
-  plan: Plan,
-  images: ImageMap
-): Record<string, { image: string; pull_policy: string }> {
-  const services: Record<string, { image: string; pull_policy: string }> = {}
-  for (const [service, built] of Object.entries(images)) {
-    services[service] = { image: built.ref, pull_policy: 'never' }
-  }
-  for (const service of plan.services) {
-    if (service.build || !service.image || services[service.name]) continue
-    const builder = plan.services.find(s => s.build && s.image === service.image && images[s.name])
-    if (builder)
-      services[service.name] = {
-        image: (images[builder.name] as { ref: string }).ref,
-        pull_policy: 'never'
-      }
-  }
-  return services
-}
 
 /**
  * The smoke override as YAML. With ephemeral ports every published port is replaced (the

@@ -23,6 +23,7 @@ import {
   type WsProbe
 } from './probes.js'
 import { checkWebSocket } from '../exec/websocket.js'
+import { sleep } from '../exec/time.js'
 
 export interface ProbeContext {
   /** The compose prefix of the running stack (composeBaseArgs of the smoke project). */
@@ -53,8 +54,6 @@ export interface AttemptOutcome {
 }
 
 const EXCERPT_CHARS = 200
-
-const defaultSleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 /** The first characters of a body or of output, on one line, quoted. */
 export function excerpt(text: string, label = 'body'): string {
@@ -274,7 +273,7 @@ class Runner {
   ) {
     for (const p of context.ports ?? []) this.ports.set(portKey(p.service, p.port), p.hostPort)
     this.fetch = deps.fetch ?? globalThis.fetch
-    this.sleep = deps.sleep ?? defaultSleep
+    this.sleep = deps.sleep ?? sleep
     this.now = deps.now ?? Date.now
   }
 

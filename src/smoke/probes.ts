@@ -5,6 +5,7 @@
  * for the test command, and the job summary table.
  */
 import { isSeq, LineCounter, parseDocument, type Node } from 'yaml'
+import { codeCell, tableCell } from '../report/markdown.js'
 
 /** How often and how long to try a probe. Durations are in milliseconds. */
 export interface ProbeTiming {
@@ -631,18 +632,14 @@ export function testCommandArgs(command: string): string[] {
   return ['bash', '-eo', 'pipefail', '-c', command]
 }
 
-function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
-}
-
 /** The job summary table of the probes; '' when there were none. */
 export function renderProbeTable(results: readonly ProbeResult[]): string {
   if (results.length === 0) return ''
   const lines = ['| Probe | Target | Result | Attempts | Time |', '|---|---|---|--:|--:|']
   for (const result of results) {
-    const verdict = result.ok ? '✅' : `❌ ${cell(result.detail)}`
+    const verdict = result.ok ? '✅' : `❌ ${tableCell(result.detail)}`
     lines.push(
-      `| ${cell(result.name)} | \`${result.target.replace(/`/g, "'").replace(/\|/g, '\\|')}\` | ${verdict} | ${result.attempts} | ${result.seconds.toFixed(1)}s |`
+      `| ${tableCell(result.name)} | ${codeCell(result.target)} | ${verdict} | ${result.attempts} | ${result.seconds.toFixed(1)}s |`
     )
   }
   return `${lines.join('\n')}\n`

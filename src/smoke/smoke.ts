@@ -11,14 +11,15 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { composeBaseArgs } from '../compose/args.js'
+import { composeBaseArgs, composePsArgs } from '../compose/args.js'
 import { assessStack, parsePsOutput, type StackAssessment } from '../compose/ps.js'
 import type { Plan } from '../compose/plan.js'
 import type { ComposeProjectRef } from '../compose/types.js'
 import type { ImageMap } from '../build/images.js'
 import { lastLines, type CommandResult, type Executor } from '../exec/executor.js'
+import { sleep } from '../exec/time.js'
 import type { Reporter } from '../report/reporter.js'
-import { downArgs, psArgs, upArgs } from './commands.js'
+import { downArgs, upArgs } from './commands.js'
 import {
   annotationFor,
   collectDiagnostics,
@@ -85,7 +86,6 @@ export function smokeProjectName(project: string): string {
 }
 
 const POLL_MS = 500
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 async function assess(
   executor: Executor,
@@ -94,7 +94,7 @@ async function assess(
   plan: Plan,
   services: string[]
 ): Promise<StackAssessment> {
-  const ps = await executor.run(psArgs(base), { cwd })
+  const ps = await executor.run(composePsArgs(base), { cwd })
   const containers = ps.exitCode === 0 ? parsePsOutput(ps.stdout) : []
   const names = new Set([...services, ...containers.map(c => c.Service)])
   return assessStack(plan, containers, [...names])
@@ -249,7 +249,7 @@ export async function smokeStage(
     let bundle: string | undefined
     try {
       fs.mkdirSync(options.logDir, { recursive: true })
-      const ps = await executor.run(psArgs(base), { cwd })
+      const ps = await executor.run(composePsArgs(base), { cwd })
       const files = { 'compose-ps.json': ps.stdout, ...extra }
       bundle = await writeLogBundle(
         diagnostics,
