@@ -139,6 +139,7 @@ describe('planProjectFiles: read-only material', () => {
       root,
       projectDirectory: '.',
       composeFiles: ['compose.yaml'],
+      extraComposeFiles: [],
       envFiles: [],
       entries: [
         { path: 'compose.yaml', type: 'file', mode: 0o644, size: 13, sha256: sha(COMPOSE) },
@@ -1140,6 +1141,7 @@ function handMade(overrides: Partial<ProjectFiles> = {}): ProjectFiles {
     root: '/w/shop',
     projectDirectory: '.',
     composeFiles: ['compose.yaml'],
+    extraComposeFiles: [],
     envFiles: [],
     entries: [],
     objects: [
@@ -1382,5 +1384,34 @@ describe('secretContents and secretHashes', () => {
       b: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
     })
     expect(secretHashes([])).toEqual({})
+  })
+})
+
+describe('planProjectFiles: compose files from outside the project', () => {
+  it('carries a later -f file from outside in a folder of its own, and ships nothing else of it', () => {
+    const root = project({ 'compose.yaml': 'services: {}\n' })
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-outside-'))
+    const override = path.join(outside, 'ci.override.yaml')
+    fs.writeFileSync(override, 'services: {}\n')
+    const planned = plan(root, [], { composeFiles: ['compose.yaml', override] })
+    expect(planned.composeFiles).toEqual([
+      'compose.yaml',
+      '.stack-deploy-compose/1-ci.override.yaml'
+    ])
+    expect(planned.extraComposeFiles).toEqual([
+      { relative: '.stack-deploy-compose/1-ci.override.yaml', absolute: override }
+    ])
+    expect(planned.entries.map(e => e.path)).toEqual(['compose.yaml'])
+  })
+
+  it('refuses a first compose file outside the project: its folder is the project directory', () => {
+    const root = project({ 'compose.yaml': 'services: {}\n' })
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-outside-'))
+    fs.writeFileSync(path.join(outside, 'compose.yaml'), 'services: {}\n')
+    const error = refusal(() =>
+      plan(root, [], { composeFiles: [path.join(outside, 'compose.yaml'), 'compose.yaml'] })
+    )
+    expect(error.input).toBe('compose-files')
+    expect(error.message).toMatch(/is outside the project folder/)
   })
 })

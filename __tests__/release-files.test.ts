@@ -44,6 +44,7 @@ function projectFiles(overrides: Partial<ProjectFiles> = {}): ProjectFiles {
     root: '/w/shop',
     projectDirectory: '.',
     composeFiles: ['compose.yaml'],
+    extraComposeFiles: [],
     envFiles: [],
     entries: [],
     objects: [],

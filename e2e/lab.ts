@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import { LocalExecutor } from '../src/exec/executor.js'
+import { LocalExecutor, type Executor } from '../src/exec/executor.js'
 import { loadComposeConfig, loadProjectFiles } from '../src/compose/load.js'
 import type { ProjectFiles } from '../src/compose/project-files.js'
 import { releaseComposeOf } from '../src/deploy/release-files.js'
@@ -228,15 +228,12 @@ export async function releaseFilesFor(
     files: [...composeFiles, ...extra.map(file => file.name)],
     profiles: []
   }
-  const saved = { ...process.env }
-  Object.assign(process.env, env)
-  try {
-    const executor = new LocalExecutor(process.stderr)
-    const config = await loadComposeConfig(ref, executor)
-    const files = await loadProjectFiles(ref, executor, config, new Map())
-    return { compose: releaseComposeOf(files, []), files, filesOverride: '{}\n' }
-  } finally {
-    for (const key of Object.keys(env)) delete process.env[key]
-    Object.assign(process.env, saved)
+  // The variables go to compose itself: jest's process.env is not the one child processes get.
+  const local = new LocalExecutor(process.stderr)
+  const executor: Executor = {
+    run: (argv, options = {}) => local.run(argv, { ...options, env: { ...env, ...options.env } })
   }
+  const config = await loadComposeConfig(ref, executor)
+  const files = await loadProjectFiles(ref, executor, config, new Map())
+  return { compose: releaseComposeOf(files, []), files, filesOverride: '{}\n' }
 }

@@ -25,6 +25,9 @@ import type { FileClosure, ProjectReference } from './references.js'
 
 export type PathMode = 'persistent' | 'release'
 
+/** Where a release keeps the compose files that came from outside the project. */
+export const EXTRA_COMPOSE_DIR = '.stack-deploy-compose'
+
 /** A shipped source larger than this is refused: big content belongs in an image or a volume. */
 export const MAX_SHIPPED_BYTES = 64 * 1024 * 1024
 export const MAX_SHIPPED_FILES = 5000
@@ -101,8 +104,10 @@ export interface ProjectFiles {
   root: string
   /** compose's project directory (the first compose file's folder), relative to the root. */
   projectDirectory: string
-  /** The compose files, in `-f` order, relative to the root. */
+  /** The compose files, in `-f` order, relative to the root (or in EXTRA_COMPOSE_DIR). */
   composeFiles: string[]
+  /** Compose files given from outside the project: where the release keeps each. */
+  extraComposeFiles: { relative: string; absolute: string }[]
   /** `--env-file` order: the project directory's `.env`, when there is one. Relative. */
   envFiles: string[]
   entries: FileEntry[]
@@ -313,10 +318,21 @@ export function planProjectFiles(input: ProjectFilesInput): ProjectFiles {
   const ship = (relative: string, usedBy: string): void => {
     shippedRoots.set(relative, (shippedRoots.get(relative) ?? new Set()).add(usedBy))
   }
-  const composeFiles = input.composeFiles.map(file =>
-    rel(path.resolve(root, file), 'compose-files')
-  )
-  for (const file of input.closure.composeFiles) ship(rel(file, 'compose file'), 'compose file')
+  // A later -f file may live outside the project (an override a CI step generated): compose
+  // resolves its paths against the first file's folder wherever it is, so the release carries
+  // it in a folder of its own. The first file's folder is the project directory: it must be in.
+  const extraComposeFiles: ProjectFiles['extraComposeFiles'] = []
+  const composeFiles = input.composeFiles.map((file, index) => {
+    const absolute = path.resolve(root, file)
+    if (index === 0 || insideRoot(root, absolute) !== undefined)
+      return rel(absolute, 'compose-files')
+    const relative = `${EXTRA_COMPOSE_DIR}/${index}-${path.basename(absolute)}`
+    extraComposeFiles.push({ relative, absolute })
+    return relative
+  })
+  const extra = new Set(extraComposeFiles.map(file => file.absolute))
+  for (const file of input.closure.composeFiles)
+    if (!extra.has(file)) ship(rel(file, 'compose file'), 'compose file')
   for (const file of input.closure.includeEnvFiles)
     if (fs.existsSync(file)) ship(rel(file, 'include env_file'), 'include env_file')
   const envFiles: string[] = []
@@ -378,7 +394,10 @@ export function planProjectFiles(input: ProjectFilesInput): ProjectFiles {
         configSources.set(use.name, relative)
         break
       case 'bind': {
-        if (isAncestorOrSelf(reference.path, projectDir) || isAncestorOrSelf(reference.path, root)) {
+        if (
+          isAncestorOrSelf(reference.path, projectDir) ||
+          isAncestorOrSelf(reference.path, root)
+        ) {
           throw new ProjectFilesError(
             'paths',
             `${usedBy} mounts ${relative === '' ? '.' : relative}, the whole project folder (a development-style mount); deploy the code in the image and mount only config or data folders`
@@ -450,8 +469,7 @@ export function planProjectFiles(input: ProjectFilesInput): ProjectFiles {
   // A path inside another shipped folder is carried by that folder.
   const roots = [...shippedRoots.keys()].sort()
   const topLevel = roots.filter(
-    candidate =>
-      !roots.some(other => other !== candidate && candidate.startsWith(`${other}/`))
+    candidate => !roots.some(other => other !== candidate && candidate.startsWith(`${other}/`))
   )
   const entries = new Map<string, FileEntry>()
   const bySource = new Map<string, FileEntry[]>()
@@ -489,6 +507,7 @@ export function planProjectFiles(input: ProjectFilesInput): ProjectFiles {
     root,
     projectDirectory: toPosix(path.relative(root, projectDir)) || '.',
     composeFiles,
+    extraComposeFiles,
     envFiles,
     entries: [...entries.values()].sort((a, b) => a.path.localeCompare(b.path)),
     objects: [...objects.values()].sort((a, b) => a.name.localeCompare(b.name)),
@@ -570,7 +589,10 @@ export function filesOverrideYaml(
       ])
   for (const config of files.configs)
     for (const service of config.services)
-      inputs.set(service, [...(inputs.get(service) ?? []), `config:${config.name}:${config.object}`])
+      inputs.set(service, [
+        ...(inputs.get(service) ?? []),
+        `config:${config.name}:${config.object}`
+      ])
   for (const [service, parts] of inputs) {
     const hash = createHash('sha256').update(parts.sort().join('\n')).digest('hex').slice(0, 32)
     ;(services[service] ??= {}).labels = { [FILE_INPUTS_LABEL]: hash }

@@ -6,13 +6,14 @@
  *
  * Several hosts deploy one at a time; the first host that fails stops the deploy, and the hosts
  * already switched are rolled back. Nothing here builds shell text: commands are argv from
- * ./commands.ts, sent by the RemoteExecutor (src/exec/remote.ts).
+ * ./commands.ts, sent through a HostSession (./session.ts; over SSH, src/exec/remote.ts).
  */
 import { randomBytes } from 'node:crypto'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { ImageMap } from '../build/images.js'
 import type { Reporter } from '../report/reporter.js'
-import type { RemoteExecutor } from '../exec/remote.js'
+import type { HostSession } from './session.js'
 import type { HeldLock } from './post.js'
 import {
   backupCommands,
@@ -23,7 +24,6 @@ import {
   parseDiskFree,
   pgDumpArgs,
   preflightCommands,
-  registryCommands,
   releaseCommands,
   remoteComposeArgs,
   createTarballArgv,
@@ -31,7 +31,9 @@ import {
 } from './commands.js'
 import { lastLines, runForBytes } from '../exec/executor.js'
 import { checkWebSocket } from '../exec/websocket.js'
-import type { ProjectFiles } from '../compose/project-files.js'
+import { sleep } from '../exec/time.js'
+import { loginArgs, logoutArgs } from '../exec/docker.js'
+import { EXTRA_COMPOSE_DIR, type ProjectFiles } from '../compose/project-files.js'
 import {
   FILES_OVERRIDE,
   IMAGES_OVERRIDE,
@@ -128,8 +130,6 @@ export class DeployError extends Error {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
 /** Substitutes {host} in a health URL. */
 export function healthUrlFor(template: string, host: string): string {
   return template.replace(/\{host\}/g, host.includes(':') ? `[${host}]` : host)
@@ -156,7 +156,7 @@ export class HostDeployment {
   private switched = false
 
   constructor(
-    private readonly remote: RemoteExecutor,
+    private readonly remote: HostSession,
     private readonly plan: DeployPlan,
     private readonly reporter: Reporter,
     private readonly now: () => Date = () => new Date(),
@@ -429,6 +429,23 @@ export class HostDeployment {
   ): Promise<void> {
     const files = this.plan.files
     if (!files) return
+    if (files.extraComposeFiles.length > 0) {
+      await this.remote.runChecked(
+        ['mkdir', '-p', path.posix.join(this.layout.tree, EXTRA_COMPOSE_DIR)],
+        'create the release directory',
+        { timeoutSeconds: 30 }
+      )
+      await Promise.all(
+        files.extraComposeFiles.map(file =>
+          this.remote.writeFile(
+            path.posix.join(this.layout.tree, file.relative),
+            fs.readFileSync(file.absolute, 'utf8'),
+            0o644,
+            { timeoutSeconds: 60 }
+          )
+        )
+      )
+    }
     const { link, send } = splitUnchanged(files.entries, before)
     let notLinked: string[] = []
     if (link.length > 0 && previous) {
@@ -497,7 +514,7 @@ export class HostDeployment {
       const registry = this.plan.registry
       if (registry) {
         await this.remote.runChecked(
-          registryCommands.login(registry.host, registry.username),
+          loginArgs(registry.host, registry.username),
           'registry login',
           { input: registry.password, timeoutSeconds: 60 }
         )
@@ -507,13 +524,16 @@ export class HostDeployment {
           timeoutSeconds: 900
         })
       } finally {
-        if (registry)
-          await this.remote.run(registryCommands.logout(registry.host), { timeoutSeconds: 30 })
+        if (registry) await this.remote.run(logoutArgs(registry.host), { timeoutSeconds: 30 })
       }
     })
   }
 
-  /** Dumps the database of the live release (if any), before anything changes. */
+  /**
+   * Dumps the database of the live release (if any), before anything changes. A database that
+   * is not running, a failed dump or an empty one stops the deploy before it migrates: only a
+   * first deploy (nothing live) and `backup: false` (no backup service) go without.
+   */
   async backup(manifest: Manifest, previous: string | undefined): Promise<void> {
     const service = this.plan.backupService
     if (!service || !previous) return
@@ -526,11 +546,11 @@ export class HostDeployment {
           timeoutSeconds: 60
         }
       )
+      // No migration without a backup: a stopped database is a reason to stop, not to skip.
       if (running.exitCode !== 0 || running.stdout.trim() === '') {
-        this.reporter.warning(
-          `[${this.remote.host}] ${service} of release ${previous} is not running: no backup taken`
+        throw new Error(
+          `${service} of the live release ${previous} is not running, so no backup can be taken before the migration; start it, or deploy with backup: false`
         )
-        return
       }
       const file = path.posix.join(
         this.layout.backups,
@@ -704,7 +724,7 @@ export class HostDeployment {
     if (this.plan.healthUrls.length === 0) return
     await this.step('verify', async () => {
       for (const template of this.plan.healthUrls) {
-        const url = healthUrlFor(template, this.remote.route.target.host)
+        const url = healthUrlFor(template, this.remote.address)
         let last = ''
         let ok = false
         for (let attempt = 0; attempt <= this.plan.healthRetries && !ok; attempt++) {

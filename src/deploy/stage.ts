@@ -274,6 +274,8 @@ export async function rollbackStage(
   const reports: HostReport[] = []
   let target = context.inputs.releaseId
   const remotes: RemoteExecutor[] = []
+  // Like a deploy's: the post step of a cancelled rollback releases them.
+  const locks: HeldLock[] = []
   try {
     for (const endpoint of context.inputs.hosts) {
       const remote = await connect(endpoint, context.inputs, reporter)
@@ -283,7 +285,10 @@ export async function rollbackStage(
         ...prepareRollbackPlan(context),
         releaseId: target ?? 'pending'
       }
-      const host = new HostDeployment(remote, plan, reporter)
+      const host = new HostDeployment(remote, plan, reporter, undefined, lock => {
+        locks.push(lock)
+        reporter.saveState('deploy-locks', JSON.stringify(locks))
+      })
       const chosen = await host.rollbackTo(target, ownerOf(context))
       target ??= chosen
       reports.push(host.report)
@@ -291,6 +296,7 @@ export async function rollbackStage(
   } finally {
     for (const remote of remotes) await remote.dispose()
     reporter.saveState('ssh', '')
+    reporter.saveState('deploy-locks', '')
     await reporter.addSummary(deploySummary(`rollback to ${target ?? '?'}`, reports))
   }
   return { releaseId: target as string, reports, url: environmentUrl(context.inputs) }

@@ -510,6 +510,11 @@ export class RemoteExecutor implements Executor {
     })
   }
 
+  /** The host's address (for `{host}` in health URLs). */
+  get address(): string {
+    return this.route.target.host
+  }
+
   /** `ssh -O check`: whether the master connection is up. */
   async isConnected(): Promise<boolean> {
     const result = await this.local.run(

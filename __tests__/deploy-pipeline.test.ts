@@ -1,0 +1,389 @@
+/**
+ * The deploy pipeline on an in-memory host (support/fake-session.ts): the exact command
+ * sequence of a deploy, of a zero-downtime replacement and of a rollback, and, for a failure at
+ * each step, what becomes of the host: nothing switched, rolled back, or the lock kept.
+ */
+import * as http from 'node:http'
+import * as path from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { HostDeployment, type DeployPlan } from '../src/deploy/deploy.js'
+import { releaseComposeOf } from '../src/deploy/release-files.js'
+import type { ProjectFiles } from '../src/compose/project-files.js'
+import { MemoryReporter } from '../src/report/reporter.js'
+import { FakeSession, type FakeCall } from './support/fake-session.js'
+import type { CommandResult } from '../src/exec/executor.js'
+
+const D = `sha256:${'a'.repeat(64)}`
+const LIVE = '20261128T000000Z-0ld0001'
+const NEW = '20261129T120000Z-abc1234'
+const ROOT = '/srv/sd/shop'
+const OLD_ID = 'a1a1a1a1a1a1'
+const NEW_ID = 'b2b2b2b2b2b2'
+
+const files: ProjectFiles = {
+  root: '/w/shop',
+  projectDirectory: '.',
+  composeFiles: ['compose.yaml'],
+  extraComposeFiles: [],
+  envFiles: [],
+  entries: [],
+  objects: [],
+  binds: [],
+  persistent: [],
+  hostPaths: [],
+  secrets: [],
+  configs: [],
+  shipped: []
+}
+
+function planWith(over: Partial<DeployPlan> = {}): DeployPlan {
+  return {
+    project: 'shop',
+    releaseId: NEW,
+    deployPath: '/srv/sd',
+    compose: releaseComposeOf(files, []),
+    files,
+    filesOverride: '{}\n',
+    secretFiles: [],
+    images: { api: { image: 'r/api', tags: ['1'], digest: D, ref: `r/api@${D}` } },
+    envFile: "A='1'\n",
+    imagesOverride: 'services: {}\n',
+    registry: undefined,
+    backupService: 'postgres',
+    backupKeep: 3,
+    migrateService: 'migrate',
+    migrateTimeoutSeconds: 60,
+    waitTimeoutSeconds: 5,
+    lockTimeoutSeconds: 0,
+    lockTtlSeconds: 600,
+    keepReleases: 5,
+    jobs: ['migrate'],
+    rollingServices: ['api'],
+    settleSeconds: 0,
+    minFreeMiB: 10,
+    healthUrls: [],
+    healthRetries: 0,
+    sha: 'abc1234',
+    actor: 'octocat',
+    runUrl: undefined,
+    ...over
+  }
+}
+
+/** Which command fails, and how, in a scenario. */
+type Failure = (call: FakeCall) => Partial<CommandResult> | undefined
+
+/**
+ * A host with a live release and a running stack, answering like the lab host does; `fail`
+ * overrides any answer. `live: false` is an empty host (a first deploy).
+ */
+function host(options: { live?: boolean; fail?: Failure } = {}): FakeSession {
+  const live = options.live ?? true
+  // The api's containers, by id and configuration hash; the release `current` points at
+  // decides the hash compose computes, like the real one.
+  let containers: { id: string; hash: string }[] = [{ id: OLD_ID, hash: 'oldhash' }]
+  let current = live ? LIVE : undefined
+  let made = 0
+  const session: FakeSession = new FakeSession((argv, call) => {
+    const failed = options.fail?.(call)
+    if (failed) return failed
+    const text = argv.join(' ')
+    if (call.label === 'docker version --format {{.Server.Version}}')
+      return { stdout: '20.10.24\n' }
+    if (call.label === 'docker compose version --short') return { stdout: '2.26.1\n' }
+    if (argv[0] === 'df')
+      return {
+        stdout:
+          'Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 100 1 9999999 1% /\n'
+      }
+    if (argv[0] === 'readlink')
+      return live ? { stdout: `${ROOT}/releases/${LIVE}\n` } : { exitCode: 1 }
+    if (argv[0] === 'cat' && text.endsWith(`${LIVE}/manifest.json`))
+      return {
+        stdout: JSON.stringify({
+          release: LIVE,
+          composeFiles: ['project/compose.yaml'],
+          compose: releaseComposeOf(files, []),
+          objects: []
+        })
+      }
+    if (call.label.startsWith('compose ps --status running --quiet postgres'))
+      return { stdout: 'pg1\n' }
+    if (argv[0] === 'stat' && argv[2] === '%s') return { stdout: '4096\n' }
+    if (call.label.startsWith('compose run --rm -T migrate')) return { stdout: 'applied 002\n' }
+    const hash = current === NEW ? 'newhash' : 'oldhash'
+    if (argv[0] === 'ln' && argv[1] === '-sfn') current = path.posix.basename(argv[2] as string)
+    if (call.label.startsWith('compose config --hash api')) return { stdout: `api ${hash}\n` }
+    if (argv[0] === 'docker' && argv[1] === 'ps' && text.includes('com.docker.compose.service=api'))
+      return { stdout: containers.map(c => `${c.id} ${c.hash} running\n`).join('') }
+    if (call.label.startsWith('compose up --detach --no-recreate --scale api=')) {
+      made++
+      containers = [...containers, { id: made === 1 ? NEW_ID : `c${made}`.padEnd(12, 'c'), hash }]
+    }
+    if (argv[0] === 'docker' && argv[1] === 'inspect')
+      return {
+        stdout: argv
+          .slice(4)
+          .map(id => `${id} running healthy\n`)
+          .join('')
+      }
+    if (argv[0] === 'docker' && argv[1] === 'rm')
+      containers = containers.filter(c => !argv.includes(c.id))
+    if (argv[0] === 'ls' && text.endsWith('/releases'))
+      return { stdout: live ? `${LIVE}\n${NEW}\n` : `${NEW}\n` }
+    return undefined
+  })
+  return session
+}
+
+/** The labels of the calls, without the reads that only look (cat, ls, readlink, stat). */
+function changes(session: FakeSession): string[] {
+  return session
+    .labels()
+    .filter(
+      label =>
+        !/^(cat|ls|readlink|stat|df|date|docker version|docker compose version)\b/.test(label)
+    )
+}
+
+describe('a deploy on a host, command by command', () => {
+  it('runs the pipeline in order: lock, upload, pull with backup, migrate, roll out, audit, prune, unlock', async () => {
+    const session = host()
+    const deployment = new HostDeployment(session, planWith(), new MemoryReporter())
+    await deployment.deploy('octocat')
+    const seen = changes(session)
+    const order = [
+      'mkdir -p /srv/sd/shop/releases /srv/sd/shop/backups',
+      'test -w /srv/sd/shop',
+      'mkdir /srv/sd/shop/.lock',
+      'write /srv/sd/shop/.lock/owner.json 0644',
+      `write ${ROOT}/releases/${NEW}/images.override.yaml 0644`,
+      `write ${ROOT}/releases/${NEW}/manifest.json 0644`,
+      'compose pull --quiet',
+      'compose run --rm -T migrate',
+      `ln -sfn ${ROOT}/releases/${NEW} ${ROOT}/current.new`,
+      `mv -T ${ROOT}/current.new ${ROOT}/current`,
+      'compose create migrate',
+      'compose config --hash api',
+      'compose up --detach --no-recreate --scale api=2 api',
+      `docker stop ${OLD_ID}`,
+      `docker rm --force ${OLD_ID}`,
+      'compose up --detach --wait --wait-timeout 5 --remove-orphans',
+      `dd of=${ROOT}/audit.log oflag=append conv=notrunc status=none`,
+      'rm -rf /srv/sd/shop/.lock'
+    ]
+    // Each of these happens, and in this order.
+    const positions = order.map(label => seen.indexOf(label))
+    expect(positions.every(position => position >= 0)).toBe(true)
+    expect(positions).toEqual([...positions].sort((a, b) => a - b))
+    // The backup: a dump of the live release's postgres, checked, before the migration.
+    const dump = seen.findIndex(label => label.startsWith('script:out=$1; shift; tmp=$(mktemp'))
+    expect(dump).toBeGreaterThan(seen.indexOf(`write ${ROOT}/releases/${NEW}/manifest.json 0644`))
+    expect(dump).toBeLessThan(seen.indexOf('compose run --rm -T migrate'))
+    expect(seen).toContain(`gzip -t ${ROOT}/backups/${NEW}-postgres.sql.gz`)
+    expect(deployment.report.result).toBe('deployed')
+    expect(deployment.report.migrationOutput).toBe('applied 002')
+    // The .env goes on stdin with mode 0600; nothing of it is in any argv.
+    expect(session.files.get(`${ROOT}/releases/${NEW}/.env`)).toEqual({
+      content: "A='1'\n",
+      mode: '0600'
+    })
+    expect(session.calls.some(call => call.argv.join(' ').includes("A='1'"))).toBe(false)
+  })
+
+  it('replaces a rolling service new-container-first: the old one stops only after the new one is healthy', async () => {
+    const session = host()
+    await new HostDeployment(session, planWith(), new MemoryReporter()).deploy('octocat')
+    const seen = changes(session)
+    const scale = seen.indexOf('compose up --detach --no-recreate --scale api=2 api')
+    const healthy = session.labels().findIndex(label => label.startsWith('docker inspect --format'))
+    const stop = seen.indexOf(`docker stop ${OLD_ID}`)
+    expect(scale).toBeGreaterThan(-1)
+    expect(session.labels().indexOf(seen[stop] as string)).toBeGreaterThan(healthy)
+    expect(healthy).toBeGreaterThan(session.labels().indexOf(seen[scale] as string))
+  })
+
+  it('takes no backup and switches on a first deploy', async () => {
+    const session = host({ live: false })
+    const deployment = new HostDeployment(session, planWith(), new MemoryReporter())
+    await deployment.deploy('octocat')
+    expect(session.labels().some(label => label.startsWith('script:out=$1'))).toBe(false)
+    expect(deployment.report.result).toBe('deployed')
+  })
+})
+
+/** Where a host ends after a failure: whether current moved (and back), and the lock. */
+function outcome(session: FakeSession): { switched: boolean; back: boolean; unlocked: boolean } {
+  const labels = session.labels()
+  return {
+    switched: labels.includes(`ln -sfn ${ROOT}/releases/${NEW} ${ROOT}/current.new`),
+    back: labels.includes(`ln -sfn ${ROOT}/releases/${LIVE} ${ROOT}/current.new`),
+    unlocked: labels.includes('rm -rf /srv/sd/shop/.lock')
+  }
+}
+
+describe('a failure at each step', () => {
+  const failAt =
+    (
+      match: (label: string) => boolean,
+      answer: Partial<CommandResult> = { exitCode: 1, stderr: 'boom' }
+    ) =>
+    (call: FakeCall) =>
+      match(call.label) ? answer : undefined
+
+  it.each([
+    ['preflight', failAt(label => label === 'docker version --format {{.Server.Version}}')],
+    ['upload', failAt(label => label.endsWith('images.override.yaml 0644'))],
+    ['pull', failAt(label => label === 'compose pull --quiet')],
+    [
+      'backup',
+      failAt(label => label.startsWith('compose ps --status running --quiet postgres'), {
+        stdout: ''
+      })
+    ],
+    ['backup', failAt(label => label.startsWith('script:out=$1'))],
+    ['backup', failAt(label => label.startsWith('stat -c %s'), { stdout: '20\n' })],
+    ['migrate', failAt(label => label === 'compose run --rm -T migrate')]
+  ])(
+    'fails at %s: nothing switches, the release is removed, the lock is released',
+    async (step, fail) => {
+      const session = host({ fail })
+      const deployment = new HostDeployment(session, planWith(), new MemoryReporter())
+      await expect(deployment.deploy('octocat')).rejects.toMatchObject({ step })
+      expect(outcome(session)).toEqual({
+        switched: false,
+        back: false,
+        unlocked: step !== 'preflight'
+      })
+      if (step !== 'preflight') {
+        // The release that never went live is gone: a later rollback can never pick it.
+        expect(
+          session.calls.some(
+            call =>
+              call.label.startsWith('script:chmod -R u+w') &&
+              call.argv.at(-1) === `${ROOT}/releases/${NEW}`
+          )
+        ).toBe(true)
+      }
+      // A preflight failure is before anything started on the host.
+      expect(deployment.report.result).toBe(step === 'preflight' ? 'not started' : 'failed')
+    }
+  )
+
+  it('refuses to migrate when the live database is not running, naming service, release and the way past', async () => {
+    const session = host({
+      fail: failAt(label => label.startsWith('compose ps --status running --quiet postgres'), {
+        stdout: ''
+      })
+    })
+    await expect(
+      new HostDeployment(session, planWith(), new MemoryReporter()).deploy('octocat')
+    ).rejects.toThrow(
+      `Deploy to deploy@h1 failed at "backup": postgres of the live release ${LIVE} is not running, so no backup can be taken before the migration; start it, or deploy with backup: false`
+    )
+    expect(session.labels()).not.toContain('compose run --rm -T migrate')
+  })
+
+  it('rolls back when the roll out fails after the switch', async () => {
+    let ups = 0
+    const session = host({
+      fail: call => {
+        if (!call.label.startsWith('compose up --detach --wait')) return undefined
+        ups++
+        return ups === 1 ? { exitCode: 1, stderr: 'api unhealthy' } : undefined
+      }
+    })
+    const deployment = new HostDeployment(session, planWith(), new MemoryReporter())
+    await expect(deployment.deploy('octocat')).rejects.toThrow(
+      `rolled back to ${LIVE}, which is serving`
+    )
+    expect(outcome(session)).toEqual({ switched: true, back: true, unlocked: true })
+    expect(deployment.report.result).toBe('rolled back')
+  })
+
+  it('rolls back when the verification fails', async () => {
+    // The new release answers 503; once rolled back, the previous one answers 200.
+    let requests = 0
+    const server = http.createServer((_request, response) =>
+      response.writeHead(requests++ === 0 ? 503 : 200).end()
+    )
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    try {
+      const session = host()
+      const deployment = new HostDeployment(
+        session,
+        planWith({ healthUrls: [`http://{host}:${port}/health`] }),
+        new MemoryReporter()
+      )
+      await expect(deployment.deploy('octocat')).rejects.toThrow(
+        new RegExp(
+          `health check http://127.0.0.1:${port}/health failed after 1 attempts: HTTP 503; rolled back to ${LIVE}`
+        )
+      )
+      expect(outcome(session)).toEqual({ switched: true, back: true, unlocked: true })
+    } finally {
+      server.close()
+    }
+  })
+
+  it('keeps the lock of another deploy and fails naming its holder', async () => {
+    const session = host({
+      fail: call =>
+        call.label === 'mkdir /srv/sd/shop/.lock'
+          ? { exitCode: 1, stderr: 'File exists' }
+          : call.label === 'cat /srv/sd/shop/.lock/owner.json'
+            ? {
+                stdout: JSON.stringify({
+                  token: 'theirs',
+                  owner: 'alice',
+                  acquiredAt: new Date().toISOString(),
+                  ttlSeconds: 3600
+                })
+              }
+            : undefined
+    })
+    await expect(
+      new HostDeployment(session, planWith(), new MemoryReporter()).deploy('octocat')
+    ).rejects.toThrow(/failed at "lock": the deploy lock is held by alice since/)
+    expect(session.labels()).not.toContain('rm -rf /srv/sd/shop/.lock')
+    expect(outcome(session).switched).toBe(false)
+  })
+})
+
+describe('a rollback on a host, command by command', () => {
+  it('locks, switches current back, brings the release up the same way, audits and unlocks', async () => {
+    const session = host()
+    const deployment = new HostDeployment(
+      session,
+      planWith({ releaseId: LIVE }),
+      new MemoryReporter()
+    )
+    // The host lists an older release before the live one.
+    const older = '20261127T000000Z-01d0000'
+    const original = session.run.bind(session)
+    session.run = async (argv, options) => {
+      if (argv[0] === 'ls' && argv[1] === '-1' && argv[2] === `${ROOT}/releases`) {
+        session.calls.push({ argv, label: argv.join(' '), input: undefined })
+        return { argv, exitCode: 0, stdout: `${older}\n${LIVE}\n`, stderr: '', durationMs: 0 }
+      }
+      return original(argv, options)
+    }
+    const chosen = await deployment.rollbackTo(undefined, 'octocat')
+    expect(chosen).toBe(older)
+    const seen = changes(session)
+    const order = [
+      'mkdir /srv/sd/shop/.lock',
+      `ln -sfn ${ROOT}/releases/${older} ${ROOT}/current.new`,
+      `mv -T ${ROOT}/current.new ${ROOT}/current`,
+      'compose create migrate',
+      'compose up --detach --wait --wait-timeout 5 --remove-orphans',
+      `dd of=${ROOT}/audit.log oflag=append conv=notrunc status=none`,
+      'rm -rf /srv/sd/shop/.lock'
+    ]
+    const positions = order.map(label => seen.indexOf(label))
+    expect(positions.every(position => position >= 0)).toBe(true)
+    expect(positions).toEqual([...positions].sort((a, b) => a - b))
+    expect(deployment.report.result).toBe('rolled back')
+  })
+})
