@@ -43,7 +43,9 @@ class HybridExecutor implements Executor {
 
   constructor(
     private readonly script: Record<string, ScanScript>,
-    events: string[]
+    events: string[],
+    /** Hold each scan until this many run at once (or 5 s pass): a fixed wait is flaky under load. */
+    private readonly holdUntilActive = 1
   ) {
     this.events = events
   }
@@ -62,7 +64,9 @@ class HybridExecutor implements Executor {
     this.events.push(`scan ${ref}`)
     this.active++
     this.maxActive = Math.max(this.maxActive, this.active)
-    await new Promise(resolve => setTimeout(resolve, 25))
+    const until = Date.now() + 5000
+    do await new Promise(resolve => setTimeout(resolve, 25))
+    while (this.maxActive < this.holdUntilActive && Date.now() < until)
     this.active--
     const step = this.script[ref]
     if (!step) throw new Error(`no script for ${ref}`)
@@ -129,7 +133,7 @@ describe('scanStage', () => {
     script: Record<string, ScanScript>,
     over: Partial<ScanOptions> = {}
   ) => {
-    const executor = new HybridExecutor(script, events)
+    const executor = new HybridExecutor(script, events, over.parallel ?? 1)
     const promise = scanStage(targets, options(over), {
       executor,
       reporter,
