@@ -80,8 +80,8 @@ var external_node_fs_ = __webpack_require__(3024);
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./src/exec/executor.ts + 1 modules
 var executor = __webpack_require__(6168);
-// EXTERNAL MODULE: ./src/inputs.ts + 1 modules
-var inputs = __webpack_require__(8673);
+// EXTERNAL MODULE: ./src/inputs.ts
+var inputs = __webpack_require__(8422);
 // EXTERNAL MODULE: ./src/exec/ssh.ts
 var ssh = __webpack_require__(9451);
 ;// CONCATENATED MODULE: ./src/exec/known-hosts.ts
@@ -687,6 +687,10 @@ class RemoteExecutor {
             ...options,
             input: content
         });
+    }
+    /** The host's address (for `{host}` in health URLs). */
+    get address() {
+        return this.route.target.host;
     }
     /** `ssh -O check`: whether the master connection is up. */
     async isConnected() {

@@ -22,8 +22,8 @@ var external_node_fs_ = __webpack_require__(3024);
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./src/exec/executor.ts + 1 modules
 var executor = __webpack_require__(6168);
-// EXTERNAL MODULE: ./src/inputs.ts + 1 modules
-var inputs = __webpack_require__(8673);
+// EXTERNAL MODULE: ./src/inputs.ts
+var inputs = __webpack_require__(8422);
 // EXTERNAL MODULE: ./src/exec/ssh.ts
 var ssh = __webpack_require__(9451);
 ;// CONCATENATED MODULE: ./src/exec/known-hosts.ts
@@ -630,6 +630,10 @@ class RemoteExecutor {
             input: content
         });
     }
+    /** The host's address (for `{host}` in health URLs). */
+    get address() {
+        return this.route.target.host;
+    }
     /** `ssh -O check`: whether the master connection is up. */
     async isConnected() {
         const result = await this.local.run((0,ssh/* localTimeoutArgv */.FS)(15, (0,ssh/* sshControlArgv */.Sq)(this.route, this.paths, this.tuning, 'check')));
@@ -685,12 +689,15 @@ async function disposeSsh(state, local = new executor/* LocalExecutor */.nB(proc
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: ./src/compose/args.ts
+var args = __webpack_require__(6563);
 ;// CONCATENATED MODULE: ./src/deploy/commands.ts
 /**
  * Argv builders for the commands a deploy runs on a host (through the SSH layer, which adds
  * `set -euo pipefail`, closes stdin and quotes every argument). Pure, and table-tested: what runs
  * on production is data that a test can read.
  */
+
 
 
 /**
@@ -874,12 +881,7 @@ const composeCommands = {
     /** One run of the migration service from the new release's image; its dependencies start as needed. */
     migrate: (base, service) => [...base, 'run', '--rm', '-T', service],
     up: (base, waitTimeoutSeconds) => [
-        ...base,
-        'up',
-        '--detach',
-        '--wait',
-        '--wait-timeout',
-        String(waitTimeoutSeconds),
+        ...(0,args/* composeUpWaitArgs */.ok)(base, waitTimeoutSeconds),
         '--remove-orphans'
     ],
     /**
@@ -888,7 +890,6 @@ const composeCommands = {
      * because of it, every service that depends on the job (the api just replaced, then web).
      */
     create: (base, services) => [...base, 'create', ...services],
-    ps: (base) => [...base, 'ps', '--all', '--format', 'json'],
     /**
      * The hash compose labels a service's containers with; a different one means compose would
      * recreate them. (It matches for containers that `up` made without --no-deps: see scaleUp.)
@@ -907,8 +908,7 @@ const composeCommands = {
         '--scale',
         `${service}=${count}`,
         service
-    ],
-    imageIds: (base) => [...base, 'images', '--quiet']
+    ]
 };
 /**
  * The database dump, in the container: the official postgres image's own variables name the
@@ -964,20 +964,15 @@ const containerCommands = {
     stop: (ids) => ['docker', 'stop', ...ids],
     remove: (ids) => ['docker', 'rm', '--force', ...ids]
 };
-const registryCommands = {
-    login: (registry, username) => [
-        'docker',
-        'login',
-        registry,
-        '--username',
-        username,
-        '--password-stdin'
-    ],
-    logout: (registry) => ['docker', 'logout', registry]
-};
 
 // EXTERNAL MODULE: ./src/exec/websocket.ts
 var websocket = __webpack_require__(3982);
+// EXTERNAL MODULE: ./src/exec/time.ts
+var time = __webpack_require__(5760);
+// EXTERNAL MODULE: ./src/exec/docker.ts
+var docker = __webpack_require__(4709);
+// EXTERNAL MODULE: ./src/compose/project-files.ts
+var project_files = __webpack_require__(3907);
 ;// CONCATENATED MODULE: ./src/deploy/release-files.ts
 /**
  * The project's files on a host, as data: how compose addresses a release, which files are
@@ -1194,8 +1189,12 @@ var release = __webpack_require__(466);
  *
  * Several hosts deploy one at a time; the first host that fails stops the deploy, and the hosts
  * already switched are rolled back. Nothing here builds shell text: commands are argv from
- * ./commands.ts, sent by the RemoteExecutor (src/exec/remote.ts).
+ * ./commands.ts, sent through a HostSession (./session.ts; over SSH, src/exec/remote.ts).
  */
+
+
+
+
 
 
 
@@ -1215,7 +1214,6 @@ class DeployError extends Error {
         this.name = 'DeployError';
     }
 }
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
 /** Substitutes {host} in a health URL. */
 function healthUrlFor(template, host) {
     return template.replace(/\{host\}/g, host.includes(':') ? `[${host}]` : host);
@@ -1393,7 +1391,7 @@ class HostDeployment {
                 if (Date.now() >= deadline) {
                     throw new Error(`the deploy lock is held by ${holder}; gave up after ${this.plan.lockTimeoutSeconds}s (lock-timeout)`);
                 }
-                await sleep(Math.min(3000, Math.max(0, deadline - Date.now())));
+                await (0,time/* sleep */.y)(Math.min(3000, Math.max(0, deadline - Date.now())));
             }
         });
     }
@@ -1451,6 +1449,10 @@ class HostDeployment {
         const files = this.plan.files;
         if (!files)
             return;
+        if (files.extraComposeFiles.length > 0) {
+            await this.remote.runChecked(['mkdir', '-p', external_node_path_.posix.join(this.layout.tree, project_files/* EXTRA_COMPOSE_DIR */.WV)], 'create the release directory', { timeoutSeconds: 30 });
+            await Promise.all(files.extraComposeFiles.map(file => this.remote.writeFile(external_node_path_.posix.join(this.layout.tree, file.relative), external_node_fs_.readFileSync(file.absolute, 'utf8'), 0o644, { timeoutSeconds: 60 })));
+        }
         const { link, send } = splitUnchanged(files.entries, before);
         let notLinked = [];
         if (link.length > 0 && previous) {
@@ -1493,7 +1495,7 @@ class HostDeployment {
         await this.step('pull', async () => {
             const registry = this.plan.registry;
             if (registry) {
-                await this.remote.runChecked(registryCommands.login(registry.host, registry.username), 'registry login', { input: registry.password, timeoutSeconds: 60 });
+                await this.remote.runChecked((0,docker/* loginArgs */.b)(registry.host, registry.username), 'registry login', { input: registry.password, timeoutSeconds: 60 });
             }
             try {
                 await this.remote.runChecked(composeCommands.pull(this.base), 'pull images', {
@@ -1502,11 +1504,15 @@ class HostDeployment {
             }
             finally {
                 if (registry)
-                    await this.remote.run(registryCommands.logout(registry.host), { timeoutSeconds: 30 });
+                    await this.remote.run((0,docker/* logoutArgs */.m)(registry.host), { timeoutSeconds: 30 });
             }
         });
     }
-    /** Dumps the database of the live release (if any), before anything changes. */
+    /**
+     * Dumps the database of the live release (if any), before anything changes. A database that
+     * is not running, a failed dump or an empty one stops the deploy before it migrates: only a
+     * first deploy (nothing live) and `backup: false` (no backup service) go without.
+     */
     async backup(manifest, previous) {
         const service = this.plan.backupService;
         if (!service || !previous)
@@ -1517,9 +1523,9 @@ class HostDeployment {
             const running = await this.remote.run([...base, 'ps', '--status', 'running', '--quiet', service], {
                 timeoutSeconds: 60
             });
+            // No migration without a backup: a stopped database is a reason to stop, not to skip.
             if (running.exitCode !== 0 || running.stdout.trim() === '') {
-                this.reporter.warning(`[${this.remote.host}] ${service} of release ${previous} is not running: no backup taken`);
-                return;
+                throw new Error(`${service} of the live release ${previous} is not running, so no backup can be taken before the migration; start it, or deploy with backup: false`);
             }
             const file = external_node_path_.posix.join(this.layout.backups, backupFileName(this.plan.releaseId, service));
             await this.remote.runScript(BACKUP_SCRIPT, [file, ...pgDumpArgs(base, service)], 'pg_dump', {
@@ -1634,7 +1640,7 @@ class HostDeployment {
         }
         // Proxies that cache the service's DNS answer (the reference stack's nginx: 2 s) must have
         // seen the new address before the old one goes away (zero-downtime-settle).
-        await sleep(Math.max(0, started + this.plan.settleSeconds * 1000 - Date.now()));
+        await (0,time/* sleep */.y)(Math.max(0, started + this.plan.settleSeconds * 1000 - Date.now()));
         await this.remote.runChecked(containerCommands.stop(old), `stop the old ${service}`, {
             timeoutSeconds: 300
         });
@@ -1655,7 +1661,7 @@ class HostDeployment {
                 return;
             if (Date.now() >= deadline)
                 throw new Error(`the new ${service} container was not healthy within ${this.plan.waitTimeoutSeconds}s (wait-timeout); the old one kept serving`);
-            await sleep(1000);
+            await (0,time/* sleep */.y)(1000);
         }
     }
     async verify() {
@@ -1663,12 +1669,12 @@ class HostDeployment {
             return;
         await this.step('verify', async () => {
             for (const template of this.plan.healthUrls) {
-                const url = healthUrlFor(template, this.remote.route.target.host);
+                const url = healthUrlFor(template, this.remote.address);
                 let last = '';
                 let ok = false;
                 for (let attempt = 0; attempt <= this.plan.healthRetries && !ok; attempt++) {
                     if (attempt > 0)
-                        await sleep(1000);
+                        await (0,time/* sleep */.y)(1000);
                     if (/^wss?:\/\//.test(url)) {
                         // A WebSocket endpoint: the upgrade must answer 101.
                         const check = await (0,websocket/* checkWebSocket */.e)(url, { timeoutMs: 5000 });
@@ -1956,8 +1962,8 @@ function deploySummary(releaseId, reports, files) {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __webpack_require__(8815);
-// EXTERNAL MODULE: ./src/smoke/override.ts
-var override = __webpack_require__(2389);
+// EXTERNAL MODULE: ./src/compose/images-override.ts
+var images_override = __webpack_require__(1081);
 ;// CONCATENATED MODULE: ./src/deploy/override.ts
 
 
@@ -1969,7 +1975,7 @@ var override = __webpack_require__(2389);
 function deployOverrideYaml(plan, images) {
     const doc = new dist/* Document */.yo({});
     const services = {};
-    for (const [name, pin] of Object.entries((0,override/* imageOverride */.o)(plan, images)))
+    for (const [name, pin] of Object.entries((0,images_override/* imageOverride */.o)(plan, images)))
         services[name] = { image: pin.image };
     for (const service of plan.services) {
         if (!service.build)
@@ -1982,8 +1988,6 @@ function deployOverrideYaml(plan, images) {
     return String(doc);
 }
 
-// EXTERNAL MODULE: ./src/compose/project-files.ts
-var project_files = __webpack_require__(3907);
 // EXTERNAL MODULE: ./src/compose/load.ts + 1 modules
 var load = __webpack_require__(3627);
 ;// CONCATENATED MODULE: ./src/deploy/stage.ts
@@ -2173,6 +2177,8 @@ async function rollbackStage(context, reporter) {
     const reports = [];
     let target = context.inputs.releaseId;
     const remotes = [];
+    // Like a deploy's: the post step of a cancelled rollback releases them.
+    const locks = [];
     try {
         for (const endpoint of context.inputs.hosts) {
             const remote = await connect(endpoint, context.inputs, reporter);
@@ -2182,7 +2188,10 @@ async function rollbackStage(context, reporter) {
                 ...prepareRollbackPlan(context),
                 releaseId: target ?? 'pending'
             };
-            const host = new HostDeployment(remote, plan, reporter);
+            const host = new HostDeployment(remote, plan, reporter, undefined, lock => {
+                locks.push(lock);
+                reporter.saveState('deploy-locks', JSON.stringify(locks));
+            });
             const chosen = await host.rollbackTo(target, ownerOf(context));
             target ??= chosen;
             reports.push(host.report);
@@ -2192,6 +2201,7 @@ async function rollbackStage(context, reporter) {
         for (const remote of remotes)
             await remote.dispose();
         reporter.saveState('ssh', '');
+        reporter.saveState('deploy-locks', '');
         await reporter.addSummary(deploySummary(`rollback to ${target ?? '?'}`, reports));
     }
     return { releaseId: target, reports, url: environmentUrl(context.inputs) };

@@ -15,7 +15,7 @@ __webpack_require__.d(__webpack_exports__, {
   targetsFromRefs: () => (/* binding */ targetsFromRefs)
 });
 
-// UNUSED EXPORTS: ActionsCacheStore, DEFAULT_DB_REPOSITORIES, DEFAULT_PARALLEL, DEFAULT_RETRY, DEFAULT_SARIF_DIR, DEFAULT_SEVERITIES, DEFAULT_TRIVY_VERSION, GivenTrivy, LocalDirectoryCacheStore, ReleaseInstaller, SEVERITIES, ScanError, ScanGateError, ScanReportError, ServiceScanError, automationId, backoffDelay, checksumsFileName, compareFindings, dbCacheKey, dbDownloadArgs, defaultCacheStore, defaultTrivyCacheDir, describeCounts, evaluateGate, exitCodeFor, failureAnnotation, gateFailureMessage, imageScanArgs, isRateLimited, isUnfixed, loadIgnoreConfig, matchIgnoreRule, orderRows, parseChecksums, parseIgnoreFile, parseSarif, parseSeverities, parseTrivyIgnore, parseTrivyIgnoreYaml, parseTrivyReport, parseTrivyVersion, renderScanSummary, sarifCategory, sarifConvertArgs, scanErrorHint, settleWithLimit, splitExpired, stampSarifCategory, trivyAssetName, trivyVersionArgs, validateTargets, verifyChecksum, worstFindings
+// UNUSED EXPORTS: ActionsCacheStore, DEFAULT_DB_REPOSITORIES, DEFAULT_RETRY, DEFAULT_TRIVY_VERSION, GivenTrivy, LocalDirectoryCacheStore, ReleaseInstaller, SEVERITIES, ScanError, ScanGateError, ScanReportError, ServiceScanError, automationId, backoffDelay, checksumsFileName, compareFindings, dbCacheKey, dbDownloadArgs, defaultCacheStore, defaultTrivyCacheDir, describeCounts, evaluateGate, exitCodeFor, failureAnnotation, gateFailureMessage, imageScanArgs, isRateLimited, isUnfixed, loadIgnoreConfig, matchIgnoreRule, orderRows, parseChecksums, parseIgnoreFile, parseSarif, parseSeverities, parseTrivyIgnore, parseTrivyIgnoreYaml, parseTrivyReport, parseTrivyVersion, renderScanSummary, sarifCategory, sarifConvertArgs, scanErrorHint, settleWithLimit, splitExpired, stampSarifCategory, trivyAssetName, trivyVersionArgs, validateTargets, verifyChecksum, worstFindings
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
@@ -25,6 +25,8 @@ var external_node_os_ = __webpack_require__(8161);
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./src/exec/executor.ts + 1 modules
 var executor = __webpack_require__(6168);
+// EXTERNAL MODULE: ./src/exec/time.ts
+var time = __webpack_require__(5760);
 // EXTERNAL MODULE: ./node_modules/@actions/cache/lib/cache.js + 340 modules
 var cache = __webpack_require__(1691);
 ;// CONCATENATED MODULE: ./src/scan/cache-store.ts
@@ -148,6 +150,8 @@ function defaultCacheStore(env = process.env) {
     return new LocalDirectoryCacheStore(localCacheRoot(env));
 }
 
+// EXTERNAL MODULE: ./src/input-specs.ts
+var input_specs = __webpack_require__(2538);
 // EXTERNAL MODULE: ./src/scan/report.ts
 var scan_report = __webpack_require__(1595);
 ;// CONCATENATED MODULE: ./src/scan/trivy-args.ts
@@ -286,11 +290,12 @@ function isRateLimited(stderr) {
 
 
 
-/** Trivy's own defaults since v0.57 (pkg/db/db.go): Google's mirror first, then GHCR. */
-const DEFAULT_DB_REPOSITORIES = [
-    'mirror.gcr.io/aquasec/trivy-db:2',
-    'ghcr.io/aquasecurity/trivy-db:2'
-];
+
+/**
+ * The trivy-db-repositories input's default: Trivy's own defaults since v0.57 (pkg/db/db.go),
+ * Google's mirror first, then GHCR.
+ */
+const DEFAULT_DB_REPOSITORIES = (0,input_specs/* inputDefault */.qw)('trivy-db-repositories').split('\n');
 const DB_CACHE_KEY_PREFIX = 'trivy-db-';
 /** `trivy-db-YYYY-MM-DD` of the UTC day: one download per day, shared by every run that day. */
 function dbCacheKey(now) {
@@ -458,8 +463,12 @@ var external_node_crypto_ = __webpack_require__(7598);
 
 
 
-/** The Trivy release stack-deploy installs by default (released 2026-08-14). */
-const DEFAULT_TRIVY_VERSION = '0.74.0';
+
+/**
+ * The Trivy release stack-deploy installs by default (released 2026-08-14): the trivy-version
+ * input's default.
+ */
+const DEFAULT_TRIVY_VERSION = (0,input_specs/* inputDefault */.qw)('trivy-version');
 const TRIVY_RELEASES_URL = 'https://github.com/aquasecurity/trivy/releases/download';
 const TOOL_NAME = 'trivy';
 class TrivyInstallError extends Error {
@@ -738,9 +747,7 @@ var scan_summary = __webpack_require__(3009);
 
 
 
-const DEFAULT_SEVERITIES = (/* unused pure expression or super */ null && (['CRITICAL', 'HIGH']));
-const DEFAULT_PARALLEL = 2;
-const DEFAULT_SARIF_DIR = 'stack-deploy-sarif';
+
 /** A bad scan setting; the message names the setting (as the action input is named). */
 class ScanOptionError extends Error {
     option;
@@ -1129,7 +1136,7 @@ function defaultScanDeps(executor, reporter, overrides = {}) {
         reporter,
         cache: defaultCacheStore(),
         installer: new ReleaseInstaller({ executor }),
-        sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+        sleep: time/* sleep */.y,
         ...overrides
     };
 }
