@@ -1,6 +1,6 @@
 import * as path from 'node:path'
 import { checkComposeFiles, explainConfigFailure, filesReferencing } from '../src/compose/load.js'
-import { InputError } from '../src/inputs.js'
+import { InputError } from '../src/errors.js'
 import { splitImageRef } from '../src/build/images.js'
 import { imageOverride } from '../src/compose/images-override.js'
 import { smokeOverrideYaml } from '../src/smoke/override.js'

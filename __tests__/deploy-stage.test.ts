@@ -5,14 +5,11 @@ import {
   healthUrlFor,
   type HostReport
 } from '../src/deploy/deploy.js'
-import {
-  describeOtherHostOutcome,
-  prepareDeployPlan,
-  type DeployContext
-} from '../src/deploy/stage.js'
+import { otherHostOutcome, prepareDeployPlan, type DeployContext } from '../src/deploy/stage.js'
 import { planFromConfig } from '../src/compose/plan.js'
 import { parseInputs } from '../src/inputs.js'
 import { planProjectFiles } from '../src/compose/project-files.js'
+import { describeOtherHost } from '../src/errors.js'
 
 const DIGEST = `sha256:${'d'.repeat(64)}`
 const plan = planFromConfig({
@@ -210,6 +207,6 @@ describe('what a failed multi-host deploy says of the hosts already switched', (
       'deploy@web-1 could not be rolled back to 20261120T100000Z-aaaaaaa and runs the new release: roll it back with command: rollback'
     ]
   ])('previous %s, rolled back %s', (previous, rolled, expected) => {
-    expect(describeOtherHostOutcome(report(previous), rolled)).toBe(expected)
+    expect(describeOtherHost(otherHostOutcome(report(previous), rolled))).toBe(expected)
   })
 })

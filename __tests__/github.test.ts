@@ -1,3 +1,4 @@
+import { DeployError, type DeployErrorFields } from '../src/errors.js'
 /**
  * The GitHub integration: pure helpers as table tests, and the deployment status sequence and
  * the comment upsert through the real Octokit client against the fake GitHub API (in-process:
@@ -48,68 +49,83 @@ describe('descriptions', () => {
     expect([...truncateDescription(text)].length).toBeLessThanOrEqual(DESCRIPTION_LIMIT)
   })
 
-  const deployError = (host: string, step: string, message: string) =>
-    Object.assign(new Error(message), { name: 'DeployError', host, step })
+  const deployError = (fields: Partial<DeployErrorFields>): DeployError =>
+    new DeployError({
+      task: 'deploy',
+      host: 'deploy@h1',
+      step: 'roll out',
+      reason: 'boom',
+      outcome: 'nothing switched',
+      ...fields
+    })
 
   it.each([
     [
       'a failed health check, rolled back',
       'deploy',
-      deployError(
-        'deploy@h1',
-        'roll out',
-        `Deploy to deploy@h1 failed at "roll out": compose up --wait failed: api is unhealthy; rolled back to 20261120T100000Z-0000001, which is serving`
-      ),
+      deployError({
+        reason: 'compose up --wait failed: api is unhealthy',
+        outcome: 'rolled back',
+        rolledBackTo: '20261120T100000Z-0000001'
+      }),
       'Deploy failed on deploy@h1 at roll out; rolled back to 20261120T100000Z-0000001: compose up --wait failed: api is unhealthy'
     ],
     [
       'compose output on the following lines',
       'deploy',
-      deployError(
-        'deploy@h1',
-        'roll out',
-        'Deploy to deploy@h1 failed at "roll out": compose up --wait failed on deploy@h1 (exit 1):\n Container shop-api-1 Waiting\n container shop-api-1 is unhealthy; rolled back to 20261120T100000Z-0000001, which is serving'
-      ),
+      deployError({
+        reason:
+          'compose up --wait failed on deploy@h1 (exit 1):\n Container shop-api-1 Waiting\n container shop-api-1 is unhealthy',
+        outcome: 'rolled back',
+        rolledBackTo: '20261120T100000Z-0000001'
+      }),
       'Deploy failed on deploy@h1 at roll out; rolled back to 20261120T100000Z-0000001: compose up --wait failed (exit 1): container shop-api-1 is…'
     ],
     [
-      'a second host failed, the first one was rolled back',
+      // The failing host never switched; only the other one was rolled back. Read from the
+      // fields, the status cannot say the failing host was rolled back.
+      'a second host failed at migrate, the first one was rolled back',
       'deploy',
-      deployError(
-        'deploy@h2',
-        'preflight',
-        'Deploy to deploy@h2 failed at "preflight": /srv is not writable by the deploy user. deploy@h1 was rolled back to 20261120T100000Z-0000001'
-      ),
-      'Deploy failed on deploy@h2 at preflight; rolled back to 20261120T100000Z-0000001: /srv is not writable by the deploy user. deploy@h1 was ro…'
+      deployError({
+        host: 'deploy@h2',
+        step: 'migrate',
+        reason:
+          'the migration (service migrate) exited with code 1; the previous release keeps serving. Last lines: boom',
+        otherHosts: [
+          { host: 'deploy@h1', outcome: 'rolled back', release: '20261120T100000Z-0000001' }
+        ]
+      }),
+      'Deploy failed on deploy@h2 at migrate; nothing switched (deploy@h1 rolled back to 20261120T100000Z-0000001): the migration (service migrate…'
     ],
     [
       'a failed migration: nothing switched',
       'deploy',
-      deployError(
-        'deploy@h1',
-        'migrate',
-        'Deploy to deploy@h1 failed at "migrate": the migration (service migrate) exited with code 1; the previous release keeps serving. Last lines: boom'
-      ),
+      deployError({
+        step: 'migrate',
+        reason:
+          'the migration (service migrate) exited with code 1; the previous release keeps serving. Last lines: boom'
+      }),
       'Deploy failed on deploy@h1 at migrate; nothing switched: the migration (service migrate) exited with code 1. Last lines: boom'
     ],
     [
       'a first deploy that cannot roll back',
       'deploy',
-      deployError(
-        'deploy@h2',
-        'verify',
-        'Deploy to deploy@h2 failed at "verify": health check http://h2/health failed after 3 attempts: ECONNREFUSED'
-      ),
+      deployError({
+        host: 'deploy@h2',
+        step: 'verify',
+        reason: 'health check http://h2/health failed after 3 attempts: ECONNREFUSED',
+        outcome: 'not rolled back'
+      }),
       'Deploy failed on deploy@h2 at verify; not rolled back: health check http://h2/health failed after 3 attempts: ECONNREFUSED'
     ],
     [
       'a rollback with no release to go back to',
       'deploy:rollback',
-      deployError(
-        'deploy@h1',
-        'rollback',
-        'Rollback on deploy@h1: no release before 20261120T100000Z-0000001 is kept on the host'
-      ),
+      deployError({
+        task: 'rollback',
+        step: 'rollback',
+        reason: 'no release before 20261120T100000Z-0000001 is kept on the host'
+      }),
       'Rollback failed on deploy@h1 at rollback: no release before 20261120T100000Z-0000001 is kept on the host'
     ],
     [
@@ -117,19 +133,49 @@ describe('descriptions', () => {
       'deploy',
       new Error("Input 'images': deploy needs the images output of a build step\nsecond line"),
       "Deploy failed: Input 'images': deploy needs the images output of a build step"
+    ],
+    [
+      // A lookalike is not trusted: only DeployError's own fields are.
+      'an error merely named DeployError',
+      'deploy',
+      Object.assign(
+        new Error('Deploy to deploy@h1 failed at "x": y; rolled back to 20261120T100000Z-0000001'),
+        {
+          name: 'DeployError',
+          host: 'deploy@h1',
+          step: 'x'
+        }
+      ),
+      'Deploy failed: Deploy to deploy@h1 failed at "x": y; rolled back to 20261120T100000Z-0000001'
     ]
   ] as const)('%s', (_name, task, error, description) => {
     expect(describeDeployFailure(task, error)).toBe(description)
   })
 
+  it('renders the message from the same fields', () => {
+    expect(
+      deployError({
+        host: 'deploy@h2',
+        step: 'migrate',
+        reason: 'exit 1',
+        otherHosts: [
+          { host: 'deploy@h1', outcome: 'rolled back', release: '20261120T100000Z-0000001' }
+        ]
+      }).message
+    ).toBe(
+      'Deploy to deploy@h2 failed at "migrate": exit 1. deploy@h1 was rolled back to 20261120T100000Z-0000001'
+    )
+    expect(
+      deployError({ outcome: 'rolled back', rolledBackTo: '20261120T100000Z-0000001' }).message
+    ).toBe(
+      'Deploy to deploy@h1 failed at "roll out": boom; rolled back to 20261120T100000Z-0000001, which is serving'
+    )
+  })
+
   it('cuts a long failure to 140 characters', () => {
     const long = describeDeployFailure(
       'deploy',
-      deployError(
-        'deploy@h1',
-        'pull',
-        `Deploy to deploy@h1 failed at "pull": ${'no space '.repeat(40)}`
-      )
+      deployError({ step: 'pull', reason: 'no space '.repeat(40), outcome: 'not rolled back' })
     )
     expect(long.startsWith('Deploy failed on deploy@h1 at pull; not rolled back: no space')).toBe(
       true
@@ -254,10 +300,12 @@ describe('against the fake GitHub API', () => {
       const recorder = new DeploymentRecorder(client, REPO, spec(), RUN, new MemoryReporter())
       await recorder.start()
       await recorder.fail(
-        Object.assign(new Error('Deploy to deploy@h1 failed at "migrate": exit 1'), {
-          name: 'DeployError',
+        new DeployError({
+          task: 'deploy',
           host: 'deploy@h1',
-          step: 'migrate'
+          step: 'migrate',
+          reason: 'exit 1',
+          outcome: 'not rolled back'
         })
       )
       expect(states()).toEqual(['in_progress', 'failure'])

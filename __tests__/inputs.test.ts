@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import { parse } from 'yaml'
-import { INPUT_SPECS, InputError, parseExitCodes, parseInputs, parseList } from '../src/inputs.js'
+import { InputError } from '../src/errors.js'
+import { INPUT_SPECS, parseExitCodes, parseInputs, parseList } from '../src/inputs.js'
 
 const getter =
   (values: Record<string, string>) =>

@@ -1,4 +1,5 @@
-import { InputError, parseSecretFiles } from '../src/inputs.js'
+import { InputError } from '../src/errors.js'
+import { parseSecretFiles } from '../src/inputs.js'
 
 function refusal(text: string): InputError {
   try {

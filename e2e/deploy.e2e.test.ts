@@ -445,14 +445,16 @@ describe('deploy to the lab host', () => {
       const pid = Number(/pid=(\d+)/.exec(check.stderr + check.stdout)?.[1])
       if (pid > 0) process.kill(pid, 'SIGKILL') // no goodbye: as when a network drops
     }
-    // Kill the master connection one second into the rollout, while `up --wait` runs on it.
+    // Kill the master connection again and again from one second into the rollout: a single
+    // kill can fall between two polls of the new container's health, which simply reconnect,
+    // while one of these hits a command that is running (scale-up, `up --wait`) and fails it.
     class KillingReporter extends MemoryReporter {
       killed = false
       override info(message: string): void {
         super.info(message)
         if (!this.killed && message.endsWith('] roll out')) {
           this.killed = true
-          setTimeout(killMaster, 1000)
+          for (const ms of [1000, 1300, 1600, 1900]) setTimeout(killMaster, ms)
         }
       }
     }

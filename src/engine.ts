@@ -1,6 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { InputError, type Command, type Inputs } from './inputs.js'
+import { InputError } from './errors.js'
+import { type Command, type Inputs } from './inputs.js'
 import { loadComposeConfig, loadProjectFiles, loadSecretFiles } from './compose/load.js'
 import { planFromConfig, selectServices, UnknownServiceError, type Plan } from './compose/plan.js'
 import type { ComposeConfig, ComposeProjectRef } from './compose/types.js'

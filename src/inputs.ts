@@ -1,3 +1,4 @@
+import { InputError } from './errors.js'
 import { parseImageMap, type ImageMap } from './build/images.js'
 import type { CacheChoice, CacheMode, CacheWritePolicy } from './build/cache.js'
 import { parseTagTemplates, TagTemplateError } from './build/tags.js'
@@ -101,17 +102,6 @@ export interface BuildInputs {
   cacheMode: CacheMode
   cacheWrite: CacheWritePolicy
   builder: string | undefined
-}
-
-/** A bad input value. The message always names the input, so the user knows what to fix. */
-export class InputError extends Error {
-  constructor(
-    readonly input: string,
-    message: string
-  ) {
-    super(`Input '${input}': ${message}`)
-    this.name = 'InputError'
-  }
 }
 
 /** Reads one raw input; returns '' when it is not set (as @actions/core's getInput does). */

@@ -5,7 +5,8 @@ import type { ComposeProjectRef } from '../compose/types.js'
 import type { Plan, PlannedService } from '../compose/plan.js'
 import { lastLines, type Executor } from '../exec/executor.js'
 import { loginArgs, logoutArgs } from '../exec/docker.js'
-import { InputError, type BuildInputs } from '../inputs.js'
+import { InputError } from '../errors.js'
+import { type BuildInputs } from '../inputs.js'
 import type { Reporter } from '../report/reporter.js'
 import {
   bakeArgs,

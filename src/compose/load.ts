@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parseAllDocuments } from 'yaml'
-import { InputError } from '../inputs.js'
+import { InputError } from '../errors.js'
 import { lastLines, type Executor } from '../exec/executor.js'
 import { composeBaseArgs, composeConfigArgs } from './args.js'
 import type { ComposeConfig, ComposeProjectRef } from './types.js'

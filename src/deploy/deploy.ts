@@ -14,6 +14,7 @@ import * as path from 'node:path'
 import type { ImageMap } from '../build/images.js'
 import type { Reporter } from '../report/reporter.js'
 import type { HostSession } from './session.js'
+import { DeployError } from '../errors.js'
 import type { HeldLock } from './post.js'
 import {
   backupCommands,
@@ -119,17 +120,6 @@ export interface HostReport {
   files?: { sent: number; linked: number; bytesSent: number }
 }
 
-export class DeployError extends Error {
-  constructor(
-    readonly host: string,
-    readonly step: string,
-    message: string
-  ) {
-    super(message)
-    this.name = 'DeployError'
-  }
-}
-
 /** Substitutes {host} in a health URL. */
 export function healthUrlFor(template: string, host: string): string {
   return template.replace(/\{host\}/g, host.includes(':') ? `[${host}]` : host)
@@ -219,11 +209,14 @@ export class HostDeployment {
         detail: message.split('\n')[0] ?? ''
       })
       if (error instanceof DeployError) throw error
-      throw new DeployError(
-        this.remote.host,
-        name,
-        `Deploy to ${this.remote.host} failed at "${name}": ${message}`
-      )
+      throw new DeployError({
+        task: 'deploy',
+        host: this.remote.host,
+        step: name,
+        reason: message,
+        // Until the switch, the previous release never stopped serving.
+        outcome: this.switched ? 'not rolled back' : 'nothing switched'
+      })
     }
   }
 
@@ -816,18 +809,22 @@ export class HostDeployment {
       const ids = listing.stdout.split('\n').filter(isReleaseId)
       const chosen = target ?? (current ? previousRelease(ids, current) : undefined)
       if (!chosen) {
-        throw new DeployError(
-          this.remote.host,
-          'rollback',
-          `Rollback on ${this.remote.host}: no release before ${current ?? 'the live one'} is kept on the host`
-        )
+        throw new DeployError({
+          task: 'rollback',
+          host: this.remote.host,
+          step: 'rollback',
+          reason: `no release before ${current ?? 'the live one'} is kept on the host`,
+          outcome: 'nothing switched'
+        })
       }
       if (!ids.includes(chosen)) {
-        throw new DeployError(
-          this.remote.host,
-          'rollback',
-          `Rollback on ${this.remote.host}: release ${chosen} is not on the host (it has: ${ids.join(', ') || 'none'})`
-        )
+        throw new DeployError({
+          task: 'rollback',
+          host: this.remote.host,
+          step: 'rollback',
+          reason: `release ${chosen} is not on the host (it has: ${ids.join(', ') || 'none'})`,
+          outcome: 'nothing switched'
+        })
       }
       if (chosen === current) {
         this.reporter.info(`[${this.remote.host}] ${chosen} is already live`)
@@ -836,11 +833,13 @@ export class HostDeployment {
       }
       this.switched = true
       if (!(await this.restore(chosen, `rollback from ${current ?? 'nothing'}`))) {
-        throw new DeployError(
-          this.remote.host,
-          'rollback',
-          `Rollback on ${this.remote.host} to ${chosen} failed; see the steps in the job summary`
-        )
+        throw new DeployError({
+          task: 'rollback',
+          host: this.remote.host,
+          step: 'rollback',
+          reason: `to ${chosen} failed; see the steps in the job summary`,
+          outcome: 'not rolled back'
+        })
       }
       return chosen
     } finally {
@@ -981,11 +980,15 @@ export class HostDeployment {
       } catch (error) {
         const rolledBack = await this.rollback(previous, (error as Error).message)
         this.report.result = rolledBack ? 'rolled back' : 'failed'
-        throw new DeployError(
-          this.remote.host,
-          (error as DeployError).step ?? 'roll out',
-          `${(error as Error).message}${rolledBack ? `; rolled back to ${previous}, which is serving` : ''}`
-        )
+        const failed = error instanceof DeployError ? error : undefined
+        throw new DeployError({
+          task: 'deploy',
+          host: this.remote.host,
+          step: failed?.step ?? 'roll out',
+          reason: failed?.reason ?? (error as Error).message,
+          outcome: rolledBack ? 'rolled back' : 'not rolled back',
+          rolledBackTo: rolledBack ? previous : undefined
+        })
       }
       await this.audit(
         'deploy',

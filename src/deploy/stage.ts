@@ -8,7 +8,8 @@ import type { Plan } from '../compose/plan.js'
 import type { ComposeProjectRef } from '../compose/types.js'
 import { RemoteExecutor } from '../exec/remote.js'
 import { endpointLabel, type SshEndpoint } from '../exec/ssh.js'
-import { InputError, type DeployInputs } from '../inputs.js'
+import { DeployError, InputError, type OtherHostOutcome } from '../errors.js'
+import { type DeployInputs } from '../inputs.js'
 import type { Reporter } from '../report/reporter.js'
 import {
   HostDeployment,
@@ -239,17 +240,27 @@ export async function deployStage(
     }
   } catch (error) {
     // Put the hosts that were already switched back on the release they had.
-    const outcomes: string[] = []
+    const outcomes: OtherHostOutcome[] = []
     for (const { host } of done.reverse()) {
       const rolled = await host.rollbackAfterOtherHostFailed((error as Error).message)
       host.report.result = rolled ? 'rolled back' : host.report.result
-      outcomes.push(describeOtherHostOutcome(host.report, rolled))
+      outcomes.push(otherHostOutcome(host.report, rolled))
     }
     await reporter.addSummary(deploySummary(plan.releaseId, reports, plan.files))
-    if (outcomes.length > 0 && error instanceof Error) {
-      error.message = `${error.message}. ${outcomes.reverse().join('; ')}`
-    }
-    throw error
+    // The failing host's own outcome stays its own: what became of the others is a field of
+    // its own, never mixed into the failing host's (a status once read it as "rolled back").
+    if (outcomes.length === 0) throw error
+    if (error instanceof DeployError) throw error.withOtherHosts(outcomes.reverse())
+    // A host that failed before its pipeline ran (it could not be reached): the same fields.
+    const failed = reports[reports.length - 1]
+    throw new DeployError({
+      task: 'deploy',
+      host: failed?.host ?? 'a host',
+      step: failed?.steps[failed.steps.length - 1]?.step ?? 'connect',
+      reason: (error as Error).message,
+      outcome: 'nothing switched',
+      otherHosts: outcomes.reverse()
+    })
   } finally {
     for (const remote of remotes) await remote.dispose()
     reporter.saveState('ssh', '')
@@ -260,10 +271,11 @@ export async function deployStage(
 }
 
 /** What became of a host that had already deployed when a later host failed. */
-export function describeOtherHostOutcome(report: HostReport, rolledBack: boolean): string {
-  if (rolledBack) return `${report.host} was rolled back to ${report.previous}`
-  if (!report.previous) return `${report.host} had no release before and keeps the new one`
-  return `${report.host} could not be rolled back to ${report.previous} and runs the new release: roll it back with command: rollback`
+export function otherHostOutcome(report: HostReport, rolledBack: boolean): OtherHostOutcome {
+  if (rolledBack) return { host: report.host, outcome: 'rolled back', release: report.previous }
+  if (!report.previous)
+    return { host: report.host, outcome: 'kept the new release', release: undefined }
+  return { host: report.host, outcome: 'not rolled back', release: report.previous }
 }
 
 /** `command: rollback`: every host back to the release before the live one, or to release-id. */

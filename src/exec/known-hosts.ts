@@ -12,7 +12,7 @@
  * Without either for a host, we refuse to connect; trust on first use is an explicit opt-in.
  */
 import * as fs from 'node:fs'
-import { InputError } from '../inputs.js'
+import { InputError } from '../errors.js'
 import type { Executor } from './executor.js'
 import { endpointLabel, type SshEndpoint } from './ssh.js'
 

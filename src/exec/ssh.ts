@@ -15,7 +15,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { InputError } from '../inputs.js'
+import { InputError } from '../errors.js'
 import type { Executor } from './executor.js'
 
 /** Where to connect: user@host:port. The host is a DNS name, an IPv4 or an IPv6 address. */

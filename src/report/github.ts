@@ -7,6 +7,7 @@
  * does not end before its status is sent) but a refused or failed call only gives a warning that
  * says which permission is missing; the deploy, or the build, goes on as if it had succeeded.
  */
+import { DeployError } from '../errors.js'
 import { context, getOctokit } from '@actions/github'
 import type { Reporter } from './reporter.js'
 import {
@@ -243,35 +244,35 @@ function oneLine(text: string): string {
 
 /**
  * The failure status's description: where it failed (host and step, for the deploy stage's
- * errors) and what became of the hosts, within GitHub's 140 characters. The deploy stage says
- * in its messages whether it rolled back; this reads that, since the error is all it returns.
+ * errors), what became of that host, and of the others, within GitHub's 140 characters. All of
+ * it comes from the DeployError's fields.
  */
 export function describeDeployFailure(task: DeploymentTask, error: unknown): string {
-  const e = error as Partial<Error> & { host?: unknown; step?: unknown }
-  const message = typeof e?.message === 'string' ? e.message : String(error)
   const verb = task === 'deploy' ? 'Deploy' : 'Rollback'
-  if (e?.name !== 'DeployError' || typeof e.host !== 'string' || typeof e.step !== 'string')
+  if (!(error instanceof DeployError)) {
+    const message = error instanceof Error ? error.message : String(error)
     return truncateDescription(`${verb} failed: ${oneLine(message)}`)
-  let outcome = ''
-  if (task === 'deploy') {
-    const rolledBack = /rolled back to (\d{8}T\d{6}Z-[0-9a-z]+)/.exec(message)?.[1]
-    outcome = rolledBack
-      ? `; rolled back to ${rolledBack}`
-      : /previous release keeps serving/.test(message)
-        ? '; nothing switched'
-        : '; not rolled back'
   }
-  // What the outcome already says is taken out of the reason, so that the 140 characters go
-  // to the cause.
-  const reason = oneLine(
-    message
-      .replace(/;\s*rolled back to \S+, which is serving/, '')
-      .replace(/;\s*the previous release keeps serving/, '')
-  )
-    .replace(/^(Deploy to|Rollback on) \S+( failed at "[^"]*")?:?\s*/, '')
-    .split(` on ${e.host}`)
+  const outcome =
+    task !== 'deploy'
+      ? ''
+      : error.outcome === 'rolled back'
+        ? `; rolled back to ${error.rolledBackTo}`
+        : `; ${error.outcome}`
+  // The host is in the description already; what the outcome says is not repeated.
+  const reason = oneLine(error.reason.replace(/;\s*the previous release keeps serving/, ''))
+    .split(` on ${error.host}`)
     .join('')
-  return truncateDescription(`${verb} failed on ${e.host} at ${e.step}${outcome}: ${reason}`)
+  const others = error.otherHosts
+    .map(other =>
+      other.outcome === 'kept the new release'
+        ? `${other.host} keeps the new release`
+        : `${other.host} ${other.outcome} to ${other.release}`
+    )
+    .join(', ')
+  return truncateDescription(
+    `${verb} failed on ${error.host} at ${error.step}${outcome}${others ? ` (${others})` : ''}: ${reason}`
+  )
 }
 
 /** HTTP statuses after which GitHub will refuse the next calls too: the token lacks a permission. */
