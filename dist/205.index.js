@@ -80,8 +80,8 @@ var external_node_fs_ = __webpack_require__(3024);
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./src/exec/executor.ts + 1 modules
 var executor = __webpack_require__(6168);
-// EXTERNAL MODULE: ./src/inputs.ts
-var inputs = __webpack_require__(8422);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __webpack_require__(3916);
 // EXTERNAL MODULE: ./src/exec/ssh.ts
 var ssh = __webpack_require__(9451);
 ;// CONCATENATED MODULE: ./src/exec/known-hosts.ts
@@ -140,7 +140,7 @@ function parseKnownHosts(text, input = 'known-hosts') {
         if (fpIndex >= 0) {
             const fingerprint = normalizeFingerprint(fields[fpIndex]);
             if (!fingerprint) {
-                throw new inputs/* InputError */.dz(input, `${where}: "${fields[fpIndex]}" is not a SHA256 fingerprint`);
+                throw new errors/* InputError */.dz(input, `${where}: "${fields[fpIndex]}" is not a SHA256 fingerprint`);
             }
             const keygenLine = fpIndex === 1 && /^\d+$/.test(fields[0]);
             if (fields.length === 1 || keygenLine) {
@@ -150,19 +150,19 @@ function parseKnownHosts(text, input = 'known-hosts') {
                 parsed.fingerprints.push({ host: fields[0], fingerprint });
             }
             else {
-                throw new inputs/* InputError */.dz(input, `${where}: expected "SHA256:..." or "host SHA256:..." (as ssh-keygen -lf prints it)`);
+                throw new errors/* InputError */.dz(input, `${where}: expected "SHA256:..." or "host SHA256:..." (as ssh-keygen -lf prints it)`);
             }
             return;
         }
         if (fields[0]?.startsWith('MD5:') || /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/i.test(fields[0] ?? '')) {
-            throw new inputs/* InputError */.dz(input, `${where}: MD5 fingerprints are not accepted; give the SHA256 one (ssh-keygen -lf prints it)`);
+            throw new errors/* InputError */.dz(input, `${where}: MD5 fingerprints are not accepted; give the SHA256 one (ssh-keygen -lf prints it)`);
         }
         if (KEY_TYPE.test(fields[0] ?? '')) {
-            throw new inputs/* InputError */.dz(input, `${where}: a public key without a host name; known_hosts lines start with the host ` +
+            throw new errors/* InputError */.dz(input, `${where}: a public key without a host name; known_hosts lines start with the host ` +
                 `("HOST ${fields[0]} AAAA..."), as ssh-keyscan prints them`);
         }
         if (!isKnownHostsLine(fields)) {
-            throw new inputs/* InputError */.dz(input, `${where} is neither a known_hosts entry ("host key-type base64-key", as ssh-keyscan ` +
+            throw new errors/* InputError */.dz(input, `${where} is neither a known_hosts entry ("host key-type base64-key", as ssh-keyscan ` +
                 `prints them) nor a fingerprint ("SHA256:...", as ssh-keygen -lf prints them)`);
         }
         parsed.lines.push(line);
@@ -271,7 +271,7 @@ async function pinHostKey(endpoint, options) {
     }
     const keyscanHelp = `ssh-keyscan -p ${endpoint.port} ${endpoint.host} | ssh-keygen -lf -`;
     if (fingerprints.length === 0 && !options.trustOnFirstUse) {
-        throw new inputs/* InputError */.dz(input, `no host key is pinned for ${(0,ssh/* endpointLabel */.md)(endpoint)}, so stack-deploy will not connect to it. ` +
+        throw new errors/* InputError */.dz(input, `no host key is pinned for ${(0,ssh/* endpointLabel */.md)(endpoint)}, so stack-deploy will not connect to it. ` +
             `Set ${input} to the host's known_hosts line(s) (ssh-keyscan -p ${endpoint.port} ${endpoint.host}), ` +
             `or to its key fingerprint (SHA256:...), after checking the fingerprint against the host ` +
             `itself: compare \`${keyscanHelp}\` with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` ` +
@@ -294,7 +294,7 @@ async function pinHostKey(endpoint, options) {
         accepted = offered.filter(key => fingerprints.includes(key.fingerprint));
         source = 'fingerprint';
         if (accepted.length === 0) {
-            throw new inputs/* InputError */.dz(input, `no host key of ${name} matches the pinned fingerprint${fingerprints.length > 1 ? 's' : ''} ` +
+            throw new errors/* InputError */.dz(input, `no host key of ${name} matches the pinned fingerprint${fingerprints.length > 1 ? 's' : ''} ` +
                 `${fingerprints.join(', ')}: refusing to connect (possible man-in-the-middle, or the ` +
                 `host was rebuilt: update ${input}). The host offered: ${listKeys(offered)}. Check on ` +
                 `the host with ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`);

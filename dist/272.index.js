@@ -11,7 +11,7 @@ __webpack_require__.r(__webpack_exports__);
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
   deployStage: () => (/* binding */ deployStage),
-  describeOtherHostOutcome: () => (/* binding */ describeOtherHostOutcome),
+  otherHostOutcome: () => (/* binding */ otherHostOutcome),
   prepareDeployPlan: () => (/* binding */ prepareDeployPlan),
   rollbackStage: () => (/* binding */ rollbackStage)
 });
@@ -20,8 +20,8 @@ __webpack_require__.d(__webpack_exports__, {
 var remote = __webpack_require__(9018);
 // EXTERNAL MODULE: ./src/exec/ssh.ts
 var ssh = __webpack_require__(9451);
-// EXTERNAL MODULE: ./src/inputs.ts
-var inputs = __webpack_require__(8422);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __webpack_require__(3916);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: external "node:fs"
@@ -499,16 +499,7 @@ var release = __webpack_require__(466);
 
 
 
-class DeployError extends Error {
-    host;
-    step;
-    constructor(host, step, message) {
-        super(message);
-        this.host = host;
-        this.step = step;
-        this.name = 'DeployError';
-    }
-}
+
 /** Substitutes {host} in a health URL. */
 function healthUrlFor(template, host) {
     return template.replace(/\{host\}/g, host.includes(':') ? `[${host}]` : host);
@@ -590,9 +581,16 @@ class HostDeployment {
                 ok: false,
                 detail: message.split('\n')[0] ?? ''
             });
-            if (error instanceof DeployError)
+            if (error instanceof errors/* DeployError */.sH)
                 throw error;
-            throw new DeployError(this.remote.host, name, `Deploy to ${this.remote.host} failed at "${name}": ${message}`);
+            throw new errors/* DeployError */.sH({
+                task: 'deploy',
+                host: this.remote.host,
+                step: name,
+                reason: message,
+                // Until the switch, the previous release never stopped serving.
+                outcome: this.switched ? 'not rolled back' : 'nothing switched'
+            });
         }
     }
     async preflight() {
@@ -1050,10 +1048,22 @@ class HostDeployment {
             const ids = listing.stdout.split('\n').filter(release.isReleaseId);
             const chosen = target ?? (current ? (0,release.previousRelease)(ids, current) : undefined);
             if (!chosen) {
-                throw new DeployError(this.remote.host, 'rollback', `Rollback on ${this.remote.host}: no release before ${current ?? 'the live one'} is kept on the host`);
+                throw new errors/* DeployError */.sH({
+                    task: 'rollback',
+                    host: this.remote.host,
+                    step: 'rollback',
+                    reason: `no release before ${current ?? 'the live one'} is kept on the host`,
+                    outcome: 'nothing switched'
+                });
             }
             if (!ids.includes(chosen)) {
-                throw new DeployError(this.remote.host, 'rollback', `Rollback on ${this.remote.host}: release ${chosen} is not on the host (it has: ${ids.join(', ') || 'none'})`);
+                throw new errors/* DeployError */.sH({
+                    task: 'rollback',
+                    host: this.remote.host,
+                    step: 'rollback',
+                    reason: `release ${chosen} is not on the host (it has: ${ids.join(', ') || 'none'})`,
+                    outcome: 'nothing switched'
+                });
             }
             if (chosen === current) {
                 this.reporter.info(`[${this.remote.host}] ${chosen} is already live`);
@@ -1062,7 +1072,13 @@ class HostDeployment {
             }
             this.switched = true;
             if (!(await this.restore(chosen, `rollback from ${current ?? 'nothing'}`))) {
-                throw new DeployError(this.remote.host, 'rollback', `Rollback on ${this.remote.host} to ${chosen} failed; see the steps in the job summary`);
+                throw new errors/* DeployError */.sH({
+                    task: 'rollback',
+                    host: this.remote.host,
+                    step: 'rollback',
+                    reason: `to ${chosen} failed; see the steps in the job summary`,
+                    outcome: 'not rolled back'
+                });
             }
             return chosen;
         }
@@ -1183,7 +1199,15 @@ class HostDeployment {
             catch (error) {
                 const rolledBack = await this.rollback(previous, error.message);
                 this.report.result = rolledBack ? 'rolled back' : 'failed';
-                throw new DeployError(this.remote.host, error.step ?? 'roll out', `${error.message}${rolledBack ? `; rolled back to ${previous}, which is serving` : ''}`);
+                const failed = error instanceof errors/* DeployError */.sH ? error : undefined;
+                throw new errors/* DeployError */.sH({
+                    task: 'deploy',
+                    host: this.remote.host,
+                    step: failed?.step ?? 'roll out',
+                    reason: failed?.reason ?? error.message,
+                    outcome: rolledBack ? 'rolled back' : 'not rolled back',
+                    rolledBackTo: rolledBack ? previous : undefined
+                });
             }
             await this.audit('deploy', this.plan.releaseId, previous ? `from ${previous}` : 'first deploy');
             this.report.result = 'deployed';
@@ -1301,10 +1325,10 @@ function prepareDeployPlan(context, now) {
     const releaseIdNow = (0,release.releaseId)(now, context.sha);
     const unpinned = (0,release.unpinnedImages)(context.images);
     if (Object.keys(context.images).length === 0) {
-        throw new inputs/* InputError */.dz('images', 'deploy needs the images output of a build step that pushed (push: true)');
+        throw new errors/* InputError */.dz('images', 'deploy needs the images output of a build step that pushed (push: true)');
     }
     if (unpinned.length > 0) {
-        throw new inputs/* InputError */.dz('images', `deploys run by digest, but ${unpinned.join(', ')} ${unpinned.length > 1 ? 'have' : 'has'} no image@sha256 ref: build with push: true`);
+        throw new errors/* InputError */.dz('images', `deploys run by digest, but ${unpinned.join(', ')} ${unpinned.length > 1 ? 'have' : 'has'} no image@sha256 ref: build with push: true`);
     }
     let envFile;
     try {
@@ -1312,7 +1336,7 @@ function prepareDeployPlan(context, now) {
     }
     catch (error) {
         if (error instanceof release.EnvFileError)
-            throw new inputs/* InputError */.dz('env-file', error.message);
+            throw new errors/* InputError */.dz('env-file', error.message);
         throw error;
     }
     const secretFiles = (0,load/* loadSecretFiles */.q0)(context.files, context.secretFiles);
@@ -1323,7 +1347,7 @@ function prepareDeployPlan(context, now) {
         ['migrate-service', context.inputs.migrateService]
     ]) {
         if (service && !services.has(service)) {
-            throw new inputs/* InputError */.dz(input, `unknown service "${service}"; the project has: ${[...services].join(', ')}`);
+            throw new errors/* InputError */.dz(input, `unknown service "${service}"; the project has: ${[...services].join(', ')}`);
         }
     }
     return {
@@ -1442,13 +1466,25 @@ async function deployStage(context, reporter, now = new Date()) {
         for (const { host } of done.reverse()) {
             const rolled = await host.rollbackAfterOtherHostFailed(error.message);
             host.report.result = rolled ? 'rolled back' : host.report.result;
-            outcomes.push(describeOtherHostOutcome(host.report, rolled));
+            outcomes.push(otherHostOutcome(host.report, rolled));
         }
         await reporter.addSummary(deploySummary(plan.releaseId, reports, plan.files));
-        if (outcomes.length > 0 && error instanceof Error) {
-            error.message = `${error.message}. ${outcomes.reverse().join('; ')}`;
-        }
-        throw error;
+        // The failing host's own outcome stays its own: what became of the others is a field of
+        // its own, never mixed into the failing host's (a status once read it as "rolled back").
+        if (outcomes.length === 0)
+            throw error;
+        if (error instanceof errors/* DeployError */.sH)
+            throw error.withOtherHosts(outcomes.reverse());
+        // A host that failed before its pipeline ran (it could not be reached): the same fields.
+        const failed = reports[reports.length - 1];
+        throw new errors/* DeployError */.sH({
+            task: 'deploy',
+            host: failed?.host ?? 'a host',
+            step: failed?.steps[failed.steps.length - 1]?.step ?? 'connect',
+            reason: error.message,
+            outcome: 'nothing switched',
+            otherHosts: outcomes.reverse()
+        });
     }
     finally {
         for (const remote of remotes)
@@ -1460,12 +1496,12 @@ async function deployStage(context, reporter, now = new Date()) {
     return { releaseId: plan.releaseId, reports, url: environmentUrl(context.inputs) };
 }
 /** What became of a host that had already deployed when a later host failed. */
-function describeOtherHostOutcome(report, rolledBack) {
+function otherHostOutcome(report, rolledBack) {
     if (rolledBack)
-        return `${report.host} was rolled back to ${report.previous}`;
+        return { host: report.host, outcome: 'rolled back', release: report.previous };
     if (!report.previous)
-        return `${report.host} had no release before and keeps the new one`;
-    return `${report.host} could not be rolled back to ${report.previous} and runs the new release: roll it back with command: rollback`;
+        return { host: report.host, outcome: 'kept the new release', release: undefined };
+    return { host: report.host, outcome: 'not rolled back', release: report.previous };
 }
 /** `command: rollback`: every host back to the release before the live one, or to release-id. */
 async function rollbackStage(context, reporter) {

@@ -11,7 +11,7 @@ __webpack_require__.r(__webpack_exports__);
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
   deployStage: () => (/* binding */ deployStage),
-  describeOtherHostOutcome: () => (/* binding */ describeOtherHostOutcome),
+  otherHostOutcome: () => (/* binding */ otherHostOutcome),
   prepareDeployPlan: () => (/* binding */ prepareDeployPlan),
   rollbackStage: () => (/* binding */ rollbackStage)
 });
@@ -22,8 +22,8 @@ var external_node_fs_ = __webpack_require__(3024);
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./src/exec/executor.ts + 1 modules
 var executor = __webpack_require__(6168);
-// EXTERNAL MODULE: ./src/inputs.ts
-var inputs = __webpack_require__(8422);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __webpack_require__(3916);
 // EXTERNAL MODULE: ./src/exec/ssh.ts
 var ssh = __webpack_require__(9451);
 ;// CONCATENATED MODULE: ./src/exec/known-hosts.ts
@@ -82,7 +82,7 @@ function parseKnownHosts(text, input = 'known-hosts') {
         if (fpIndex >= 0) {
             const fingerprint = normalizeFingerprint(fields[fpIndex]);
             if (!fingerprint) {
-                throw new inputs/* InputError */.dz(input, `${where}: "${fields[fpIndex]}" is not a SHA256 fingerprint`);
+                throw new errors/* InputError */.dz(input, `${where}: "${fields[fpIndex]}" is not a SHA256 fingerprint`);
             }
             const keygenLine = fpIndex === 1 && /^\d+$/.test(fields[0]);
             if (fields.length === 1 || keygenLine) {
@@ -92,19 +92,19 @@ function parseKnownHosts(text, input = 'known-hosts') {
                 parsed.fingerprints.push({ host: fields[0], fingerprint });
             }
             else {
-                throw new inputs/* InputError */.dz(input, `${where}: expected "SHA256:..." or "host SHA256:..." (as ssh-keygen -lf prints it)`);
+                throw new errors/* InputError */.dz(input, `${where}: expected "SHA256:..." or "host SHA256:..." (as ssh-keygen -lf prints it)`);
             }
             return;
         }
         if (fields[0]?.startsWith('MD5:') || /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/i.test(fields[0] ?? '')) {
-            throw new inputs/* InputError */.dz(input, `${where}: MD5 fingerprints are not accepted; give the SHA256 one (ssh-keygen -lf prints it)`);
+            throw new errors/* InputError */.dz(input, `${where}: MD5 fingerprints are not accepted; give the SHA256 one (ssh-keygen -lf prints it)`);
         }
         if (KEY_TYPE.test(fields[0] ?? '')) {
-            throw new inputs/* InputError */.dz(input, `${where}: a public key without a host name; known_hosts lines start with the host ` +
+            throw new errors/* InputError */.dz(input, `${where}: a public key without a host name; known_hosts lines start with the host ` +
                 `("HOST ${fields[0]} AAAA..."), as ssh-keyscan prints them`);
         }
         if (!isKnownHostsLine(fields)) {
-            throw new inputs/* InputError */.dz(input, `${where} is neither a known_hosts entry ("host key-type base64-key", as ssh-keyscan ` +
+            throw new errors/* InputError */.dz(input, `${where} is neither a known_hosts entry ("host key-type base64-key", as ssh-keyscan ` +
                 `prints them) nor a fingerprint ("SHA256:...", as ssh-keygen -lf prints them)`);
         }
         parsed.lines.push(line);
@@ -213,7 +213,7 @@ async function pinHostKey(endpoint, options) {
     }
     const keyscanHelp = `ssh-keyscan -p ${endpoint.port} ${endpoint.host} | ssh-keygen -lf -`;
     if (fingerprints.length === 0 && !options.trustOnFirstUse) {
-        throw new inputs/* InputError */.dz(input, `no host key is pinned for ${(0,ssh/* endpointLabel */.md)(endpoint)}, so stack-deploy will not connect to it. ` +
+        throw new errors/* InputError */.dz(input, `no host key is pinned for ${(0,ssh/* endpointLabel */.md)(endpoint)}, so stack-deploy will not connect to it. ` +
             `Set ${input} to the host's known_hosts line(s) (ssh-keyscan -p ${endpoint.port} ${endpoint.host}), ` +
             `or to its key fingerprint (SHA256:...), after checking the fingerprint against the host ` +
             `itself: compare \`${keyscanHelp}\` with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` ` +
@@ -236,7 +236,7 @@ async function pinHostKey(endpoint, options) {
         accepted = offered.filter(key => fingerprints.includes(key.fingerprint));
         source = 'fingerprint';
         if (accepted.length === 0) {
-            throw new inputs/* InputError */.dz(input, `no host key of ${name} matches the pinned fingerprint${fingerprints.length > 1 ? 's' : ''} ` +
+            throw new errors/* InputError */.dz(input, `no host key of ${name} matches the pinned fingerprint${fingerprints.length > 1 ? 's' : ''} ` +
                 `${fingerprints.join(', ')}: refusing to connect (possible man-in-the-middle, or the ` +
                 `host was rebuilt: update ${input}). The host offered: ${listKeys(offered)}. Check on ` +
                 `the host with ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`);
@@ -1204,16 +1204,7 @@ var release = __webpack_require__(466);
 
 
 
-class DeployError extends Error {
-    host;
-    step;
-    constructor(host, step, message) {
-        super(message);
-        this.host = host;
-        this.step = step;
-        this.name = 'DeployError';
-    }
-}
+
 /** Substitutes {host} in a health URL. */
 function healthUrlFor(template, host) {
     return template.replace(/\{host\}/g, host.includes(':') ? `[${host}]` : host);
@@ -1295,9 +1286,16 @@ class HostDeployment {
                 ok: false,
                 detail: message.split('\n')[0] ?? ''
             });
-            if (error instanceof DeployError)
+            if (error instanceof errors/* DeployError */.sH)
                 throw error;
-            throw new DeployError(this.remote.host, name, `Deploy to ${this.remote.host} failed at "${name}": ${message}`);
+            throw new errors/* DeployError */.sH({
+                task: 'deploy',
+                host: this.remote.host,
+                step: name,
+                reason: message,
+                // Until the switch, the previous release never stopped serving.
+                outcome: this.switched ? 'not rolled back' : 'nothing switched'
+            });
         }
     }
     async preflight() {
@@ -1755,10 +1753,22 @@ class HostDeployment {
             const ids = listing.stdout.split('\n').filter(release.isReleaseId);
             const chosen = target ?? (current ? (0,release.previousRelease)(ids, current) : undefined);
             if (!chosen) {
-                throw new DeployError(this.remote.host, 'rollback', `Rollback on ${this.remote.host}: no release before ${current ?? 'the live one'} is kept on the host`);
+                throw new errors/* DeployError */.sH({
+                    task: 'rollback',
+                    host: this.remote.host,
+                    step: 'rollback',
+                    reason: `no release before ${current ?? 'the live one'} is kept on the host`,
+                    outcome: 'nothing switched'
+                });
             }
             if (!ids.includes(chosen)) {
-                throw new DeployError(this.remote.host, 'rollback', `Rollback on ${this.remote.host}: release ${chosen} is not on the host (it has: ${ids.join(', ') || 'none'})`);
+                throw new errors/* DeployError */.sH({
+                    task: 'rollback',
+                    host: this.remote.host,
+                    step: 'rollback',
+                    reason: `release ${chosen} is not on the host (it has: ${ids.join(', ') || 'none'})`,
+                    outcome: 'nothing switched'
+                });
             }
             if (chosen === current) {
                 this.reporter.info(`[${this.remote.host}] ${chosen} is already live`);
@@ -1767,7 +1777,13 @@ class HostDeployment {
             }
             this.switched = true;
             if (!(await this.restore(chosen, `rollback from ${current ?? 'nothing'}`))) {
-                throw new DeployError(this.remote.host, 'rollback', `Rollback on ${this.remote.host} to ${chosen} failed; see the steps in the job summary`);
+                throw new errors/* DeployError */.sH({
+                    task: 'rollback',
+                    host: this.remote.host,
+                    step: 'rollback',
+                    reason: `to ${chosen} failed; see the steps in the job summary`,
+                    outcome: 'not rolled back'
+                });
             }
             return chosen;
         }
@@ -1888,7 +1904,15 @@ class HostDeployment {
             catch (error) {
                 const rolledBack = await this.rollback(previous, error.message);
                 this.report.result = rolledBack ? 'rolled back' : 'failed';
-                throw new DeployError(this.remote.host, error.step ?? 'roll out', `${error.message}${rolledBack ? `; rolled back to ${previous}, which is serving` : ''}`);
+                const failed = error instanceof errors/* DeployError */.sH ? error : undefined;
+                throw new errors/* DeployError */.sH({
+                    task: 'deploy',
+                    host: this.remote.host,
+                    step: failed?.step ?? 'roll out',
+                    reason: failed?.reason ?? error.message,
+                    outcome: rolledBack ? 'rolled back' : 'not rolled back',
+                    rolledBackTo: rolledBack ? previous : undefined
+                });
             }
             await this.audit('deploy', this.plan.releaseId, previous ? `from ${previous}` : 'first deploy');
             this.report.result = 'deployed';
@@ -2006,10 +2030,10 @@ function prepareDeployPlan(context, now) {
     const releaseIdNow = (0,release.releaseId)(now, context.sha);
     const unpinned = (0,release.unpinnedImages)(context.images);
     if (Object.keys(context.images).length === 0) {
-        throw new inputs/* InputError */.dz('images', 'deploy needs the images output of a build step that pushed (push: true)');
+        throw new errors/* InputError */.dz('images', 'deploy needs the images output of a build step that pushed (push: true)');
     }
     if (unpinned.length > 0) {
-        throw new inputs/* InputError */.dz('images', `deploys run by digest, but ${unpinned.join(', ')} ${unpinned.length > 1 ? 'have' : 'has'} no image@sha256 ref: build with push: true`);
+        throw new errors/* InputError */.dz('images', `deploys run by digest, but ${unpinned.join(', ')} ${unpinned.length > 1 ? 'have' : 'has'} no image@sha256 ref: build with push: true`);
     }
     let envFile;
     try {
@@ -2017,7 +2041,7 @@ function prepareDeployPlan(context, now) {
     }
     catch (error) {
         if (error instanceof release.EnvFileError)
-            throw new inputs/* InputError */.dz('env-file', error.message);
+            throw new errors/* InputError */.dz('env-file', error.message);
         throw error;
     }
     const secretFiles = (0,load/* loadSecretFiles */.q0)(context.files, context.secretFiles);
@@ -2028,7 +2052,7 @@ function prepareDeployPlan(context, now) {
         ['migrate-service', context.inputs.migrateService]
     ]) {
         if (service && !services.has(service)) {
-            throw new inputs/* InputError */.dz(input, `unknown service "${service}"; the project has: ${[...services].join(', ')}`);
+            throw new errors/* InputError */.dz(input, `unknown service "${service}"; the project has: ${[...services].join(', ')}`);
         }
     }
     return {
@@ -2147,13 +2171,25 @@ async function deployStage(context, reporter, now = new Date()) {
         for (const { host } of done.reverse()) {
             const rolled = await host.rollbackAfterOtherHostFailed(error.message);
             host.report.result = rolled ? 'rolled back' : host.report.result;
-            outcomes.push(describeOtherHostOutcome(host.report, rolled));
+            outcomes.push(otherHostOutcome(host.report, rolled));
         }
         await reporter.addSummary(deploySummary(plan.releaseId, reports, plan.files));
-        if (outcomes.length > 0 && error instanceof Error) {
-            error.message = `${error.message}. ${outcomes.reverse().join('; ')}`;
-        }
-        throw error;
+        // The failing host's own outcome stays its own: what became of the others is a field of
+        // its own, never mixed into the failing host's (a status once read it as "rolled back").
+        if (outcomes.length === 0)
+            throw error;
+        if (error instanceof errors/* DeployError */.sH)
+            throw error.withOtherHosts(outcomes.reverse());
+        // A host that failed before its pipeline ran (it could not be reached): the same fields.
+        const failed = reports[reports.length - 1];
+        throw new errors/* DeployError */.sH({
+            task: 'deploy',
+            host: failed?.host ?? 'a host',
+            step: failed?.steps[failed.steps.length - 1]?.step ?? 'connect',
+            reason: error.message,
+            outcome: 'nothing switched',
+            otherHosts: outcomes.reverse()
+        });
     }
     finally {
         for (const remote of remotes)
@@ -2165,12 +2201,12 @@ async function deployStage(context, reporter, now = new Date()) {
     return { releaseId: plan.releaseId, reports, url: environmentUrl(context.inputs) };
 }
 /** What became of a host that had already deployed when a later host failed. */
-function describeOtherHostOutcome(report, rolledBack) {
+function otherHostOutcome(report, rolledBack) {
     if (rolledBack)
-        return `${report.host} was rolled back to ${report.previous}`;
+        return { host: report.host, outcome: 'rolled back', release: report.previous };
     if (!report.previous)
-        return `${report.host} had no release before and keeps the new one`;
-    return `${report.host} could not be rolled back to ${report.previous} and runs the new release: roll it back with command: rollback`;
+        return { host: report.host, outcome: 'kept the new release', release: undefined };
+    return { host: report.host, outcome: 'not rolled back', release: report.previous };
 }
 /** `command: rollback`: every host back to the release before the live one, or to release-id. */
 async function rollbackStage(context, reporter) {

@@ -19,8 +19,9 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   truncateDescription: () => (/* binding */ truncateDescription),
 /* harmony export */   upsertPullRequestRow: () => (/* binding */ upsertPullRequestRow)
 /* harmony export */ });
-/* harmony import */ var _actions_github__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2413);
-/* harmony import */ var _github_comment_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8879);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3916);
+/* harmony import */ var _actions_github__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2413);
+/* harmony import */ var _github_comment_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(8879);
 /**
  * What the action tells GitHub itself, when it has a token (the github-token input): a
  * deployment with its statuses for deploy and rollback (the environment's page and the pull
@@ -32,12 +33,13 @@ __webpack_require__.r(__webpack_exports__);
  */
 
 
+
 /** GitHub's maximum length of a deployment's or a deployment status's description. */
 const DESCRIPTION_LIMIT = 140;
 /** A call that takes longer than this is given up (with a warning): a deploy never waits on GitHub. */
 const REQUEST_TIMEOUT_MS = 20_000;
 const PER_PAGE = 100;
-function githubRunFromEnv(env, runUrl, payload = _actions_github__WEBPACK_IMPORTED_MODULE_0__/* .context */ ._.payload) {
+function githubRunFromEnv(env, runUrl, payload = _actions_github__WEBPACK_IMPORTED_MODULE_1__/* .context */ ._.payload) {
     const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
     return {
         apiUrl: env.GITHUB_API_URL || 'https://api.github.com',
@@ -59,7 +61,7 @@ function pullRequestOf(run) {
 }
 /** Cuts a description to GitHub's 140 characters. */
 function truncateDescription(text) {
-    return (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_1__/* .truncate */ .xv)(text.replace(/\s+/g, ' ').trim(), DESCRIPTION_LIMIT);
+    return (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .truncate */ .xv)(text.replace(/\s+/g, ' ').trim(), DESCRIPTION_LIMIT);
 }
 /** Sets `production_environment` on the deployment: these names are production by convention. */
 function isProductionEnvironment(environment) {
@@ -84,7 +86,7 @@ class GithubClient {
     octokit;
     constructor(token, apiUrl) {
         // baseUrl is passed on: @actions/github reads GITHUB_API_URL once, when it is first loaded.
-        this.octokit = (0,_actions_github__WEBPACK_IMPORTED_MODULE_0__/* .getOctokit */ .Q)(token, { baseUrl: apiUrl });
+        this.octokit = (0,_actions_github__WEBPACK_IMPORTED_MODULE_1__/* .getOctokit */ .Q)(token, { baseUrl: apiUrl });
     }
     async call(route, parameters) {
         const response = await this.octokit.request(route, {
@@ -173,33 +175,30 @@ function oneLine(text) {
 }
 /**
  * The failure status's description: where it failed (host and step, for the deploy stage's
- * errors) and what became of the hosts, within GitHub's 140 characters. The deploy stage says
- * in its messages whether it rolled back; this reads that, since the error is all it returns.
+ * errors), what became of that host, and of the others, within GitHub's 140 characters. All of
+ * it comes from the DeployError's fields.
  */
 function describeDeployFailure(task, error) {
-    const e = error;
-    const message = typeof e?.message === 'string' ? e.message : String(error);
     const verb = task === 'deploy' ? 'Deploy' : 'Rollback';
-    if (e?.name !== 'DeployError' || typeof e.host !== 'string' || typeof e.step !== 'string')
+    if (!(error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DeployError */ .sH)) {
+        const message = error instanceof Error ? error.message : String(error);
         return truncateDescription(`${verb} failed: ${oneLine(message)}`);
-    let outcome = '';
-    if (task === 'deploy') {
-        const rolledBack = /rolled back to (\d{8}T\d{6}Z-[0-9a-z]+)/.exec(message)?.[1];
-        outcome = rolledBack
-            ? `; rolled back to ${rolledBack}`
-            : /previous release keeps serving/.test(message)
-                ? '; nothing switched'
-                : '; not rolled back';
     }
-    // What the outcome already says is taken out of the reason, so that the 140 characters go
-    // to the cause.
-    const reason = oneLine(message
-        .replace(/;\s*rolled back to \S+, which is serving/, '')
-        .replace(/;\s*the previous release keeps serving/, ''))
-        .replace(/^(Deploy to|Rollback on) \S+( failed at "[^"]*")?:?\s*/, '')
-        .split(` on ${e.host}`)
+    const outcome = task !== 'deploy'
+        ? ''
+        : error.outcome === 'rolled back'
+            ? `; rolled back to ${error.rolledBackTo}`
+            : `; ${error.outcome}`;
+    // The host is in the description already; what the outcome says is not repeated.
+    const reason = oneLine(error.reason.replace(/;\s*the previous release keeps serving/, ''))
+        .split(` on ${error.host}`)
         .join('');
-    return truncateDescription(`${verb} failed on ${e.host} at ${e.step}${outcome}: ${reason}`);
+    const others = error.otherHosts
+        .map(other => other.outcome === 'kept the new release'
+        ? `${other.host} keeps the new release`
+        : `${other.host} ${other.outcome} to ${other.release}`)
+        .join(', ');
+    return truncateDescription(`${verb} failed on ${error.host} at ${error.step}${outcome}${others ? ` (${others})` : ''}: ${reason}`);
 }
 /** HTTP statuses after which GitHub will refuse the next calls too: the token lacks a permission. */
 const REFUSED = new Set([401, 403, 404]);
@@ -293,16 +292,16 @@ class DeploymentRecorder {
  */
 async function upsertPullRequestRow(client, repo, pullRequest, project, row, reporter) {
     try {
-        const existing = await client.findIssueComment(repo, pullRequest, page => (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_1__/* .findMarkedComment */ .Jp)(page, project));
-        const data = (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_1__/* .mergeRow */ .Dd)(existing ? (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_1__/* .parseCommentData */ .nD)(existing.body ?? '', project) : { project, rows: [] }, row);
-        const body = (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_1__/* .renderComment */ .wQ)(data);
+        const existing = await client.findIssueComment(repo, pullRequest, page => (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .findMarkedComment */ .Jp)(page, project));
+        const data = (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .mergeRow */ .Dd)(existing ? (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .parseCommentData */ .nD)(existing.body ?? '', project) : { project, rows: [] }, row);
+        const body = (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .renderComment */ .wQ)(data);
         if (existing) {
             await client.updateIssueComment(repo, existing.id, body);
             reporter.info(`Updated the ${row.stage} row of the stack-deploy comment on #${pullRequest}`);
         }
         else {
             const created = await client.createIssueComment(repo, pullRequest, body);
-            reporter.info(`Added the stack-deploy comment to #${pullRequest} (comment ${created.id}, ${(0,_github_comment_js__WEBPACK_IMPORTED_MODULE_1__/* .commentMarker */ .Ql)(project)})`);
+            reporter.info(`Added the stack-deploy comment to #${pullRequest} (comment ${created.id}, ${(0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .commentMarker */ .Ql)(project)})`);
         }
     }
     catch (error) {
