@@ -16,10 +16,21 @@ const DIGEST = `sha256:${'c'.repeat(64)}`
 describe('release ids and layout', () => {
   it('makes sortable ids that name the commit', () => {
     const id = releaseId(new Date('2026-11-21T22:01:30.123Z'), 'ABCDEF0123456789')
-    expect(id).toBe('20261121T220130Z-abcdef0')
+    expect(id).toBe('20261121T220130.123Z-abcdef0')
     expect(isReleaseId(id)).toBe(true)
-    expect(releaseId(new Date('2026-01-02T03:04:05Z'), '')).toBe('20260102T030405Z-nogit')
+    expect(releaseId(new Date('2026-01-02T03:04:05Z'), '')).toBe('20260102T030405.000Z-nogit')
     expect(isReleaseId('../../etc')).toBe(false)
+    // Ids made before milliseconds stay valid, so their releases can be rolled back to.
+    expect(isReleaseId('20261121T220130Z-abcdef0')).toBe(true)
+    expect(isReleaseId('20261121T220130.12Z-abcdef0')).toBe(false)
+  })
+
+  it('gives two deploys of one commit in the same second different ids, in time order', () => {
+    const first = releaseId(new Date('2026-11-21T22:01:30.001Z'), 'abcdef0')
+    const second = releaseId(new Date('2026-11-21T22:01:30.002Z'), 'abcdef0')
+    expect(second).not.toBe(first)
+    expect([second, first].sort()).toEqual([first, second])
+    expect(previousRelease([first, second], second)).toBe(first)
   })
 
   it('lays a release out under <deploy-path>/<project>', () => {

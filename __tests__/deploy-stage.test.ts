@@ -80,7 +80,7 @@ describe('preparing a deploy', () => {
       context({}, { 'env-file': 'A=1', secrets: 'B=2', 'migrate-service': 'migrate' }),
       new Date('2026-11-21T22:00:00Z')
     )
-    expect(prepared.releaseId).toBe('20261121T220000Z-0123456')
+    expect(prepared.releaseId).toBe('20261121T220000.000Z-0123456')
     // The files keep their layout under the release's project/ folder: no flattening.
     expect(prepared.compose).toEqual({
       projectDirectory: 'project',
@@ -93,7 +93,7 @@ describe('preparing a deploy', () => {
     // Only a hash of the secret reaches the override, never its value.
     expect(prepared.filesOverride).not.toContain('from-input')
     expect(prepared.filesOverride).toContain(
-      '/srv/stack-deploy/shop/releases/20261121T220000Z-0123456/secrets/db_password'
+      '/srv/stack-deploy/shop/releases/20261121T220000.000Z-0123456/secrets/db_password'
     )
     expect(prepared.envFile).toBe("A='1'\nB='2'\n")
     expect(prepared.imagesOverride).toContain(`image: r/api@${DIGEST}`)

@@ -233,6 +233,7 @@ describe('scanStage', () => {
     expect(reporter.outputs['sarif-dir']).toBe(sarifDir)
   })
 
+  // Fifteen scans, each converted by the stand-in trivy (a process): slow on a busy machine.
   it('scans at most `parallel` images at once', async () => {
     const refs = ['a', 'b', 'c', 'd', 'e'].map(n => `registry.example.com/shop/${n}:1`)
     const script = Object.fromEntries(refs.map(ref => [ref, { report: 'report-clean.json' }]))
@@ -242,7 +243,7 @@ describe('scanStage', () => {
       expect(result.passed).toBe(true)
       expect(executor.maxActive).toBe(parallel)
     }
-  })
+  }, 30_000)
 
   it('reports but never fails a service with exit code 0', async () => {
     const { promise } = run(two, twoScripts, { exitCodes: { default: 1, perService: { api: 0 } } })

@@ -196,7 +196,7 @@ describe('deploy under the runner contract', () => {
     expect(run.status).toBe(0)
 
     const releaseId = run.outputs['release-id'] as string
-    expect(releaseId).toMatch(/^\d{8}T\d{6}Z-[0-9a-z]+$/)
+    expect(releaseId).toMatch(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-z]+$/)
     expect(run.outputs.url).toBe(`http://${lab.LAB_HOST}:8083/api/health`)
     const digests = JSON.parse(run.outputs.digests as string) as Record<string, string>
     expect(digests).toEqual(

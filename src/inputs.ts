@@ -345,7 +345,7 @@ function parseDeployInputs(get: InputGetter, command: string): DeployInputs {
   if (releaseId !== undefined && !isReleaseId(releaseId)) {
     throw new InputError(
       'release-id',
-      `"${releaseId}" is not a release id like 20261121T220130Z-1a2b3c4`
+      `"${releaseId}" is not a release id like 20261121T220130.123Z-1a2b3c4`
     )
   }
   const backup = parseBoolean('backup', raw(get, 'backup'))

@@ -29,14 +29,16 @@ export interface ReleaseLayout {
   store: string
 }
 
-const RELEASE_ID = /^\d{8}T\d{6}Z-[0-9a-z]{1,12}$/
+/** Releases made before ids had milliseconds (`20261121T220130Z-1a2b3c4`) stay valid. */
+const RELEASE_ID = /^\d{8}T\d{6}(?:\.\d{3})?Z-[0-9a-z]{1,12}$/
 
-/** `20261121T220130Z-1a2b3c4`: sortable by time, and says which commit it is. */
+/**
+ * `20261121T220130.123Z-1a2b3c4`: sortable by time, says which commit it is, and to the
+ * millisecond, so that two deploys of one commit in the same second never share a release
+ * folder (deploys to one host are serialized by its lock, and each takes far longer than 1 ms).
+ */
 export function releaseId(now: Date, sha: string): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z')
+  const stamp = now.toISOString().replace(/[-:]/g, '')
   const short = (sha.slice(0, 7) || 'nogit').toLowerCase()
   return `${stamp}-${short}`
 }
