@@ -1025,7 +1025,10 @@ class HostDeployment {
             this.reporter.warning(`[${this.remote.host}] had no release before this deploy; it keeps the new one`);
             return false;
         }
-        await this.lock(`rollback after: ${why.split('\n')[0]}`);
+        // A multi-host deploy still holds this host's lock; otherwise it is taken again.
+        const relock = !this.locked;
+        if (relock)
+            await this.lock(`rollback after: ${why.split('\n')[0]}`);
         try {
             const restored = await this.restore(previous, `another host failed: ${why.split('\n')[0]}`);
             if (restored)
@@ -1033,7 +1036,8 @@ class HostDeployment {
             return restored;
         }
         finally {
-            await this.unlock();
+            if (relock)
+                await this.unlock();
         }
     }
     /** `command: rollback`: to `target`, or to the release before the live one. Returns the release. */
@@ -1155,10 +1159,16 @@ class HostDeployment {
             return undefined;
         }
     }
-    /** The whole pipeline on this host; throws a DeployError after rolling back when it can. */
-    async deploy(owner) {
-        await this.preflight();
-        await this.lock(owner);
+    /**
+     * The whole pipeline on this host; throws a DeployError after rolling back when it can.
+     * `prepared`: preflight and lock were done already (a multi-host deploy checks and locks
+     * every host first), and the caller releases the lock.
+     */
+    async deploy(owner, options = {}) {
+        if (!options.prepared) {
+            await this.preflight();
+            await this.lock(owner);
+        }
         try {
             const previous = await this.currentRelease();
             this.report.previous = previous;
@@ -1223,7 +1233,8 @@ class HostDeployment {
             throw error;
         }
         finally {
-            await this.unlock();
+            if (!options.prepared)
+                await this.unlock();
         }
     }
     /** Removes this deploy's release folder, unless `current` points at it. Never fails. */
@@ -1427,8 +1438,12 @@ async function deployStage(context, reporter, now = new Date()) {
     const reports = [];
     const done = [];
     const remotes = [];
+    const hosts = [];
     const locks = [];
     try {
+        // Every host is reached (its key pinned, its address answering), checked and locked
+        // before the first one changes: a problem with the last host must not cost the first a
+        // needless switch and rollback in production.
         for (const endpoint of context.inputs.hosts) {
             const remote = await connect(endpoint, context.inputs, reporter).catch((error) => {
                 reports.push({
@@ -1445,14 +1460,26 @@ async function deployStage(context, reporter, now = new Date()) {
             });
             remotes.push(remote);
             reporter.saveState('ssh', JSON.stringify(remotes.map(r => r.state())));
-            const host = new HostDeployment(remote, plan, reporter, undefined, lock => {
+            hosts.push(new HostDeployment(remote, plan, reporter, undefined, lock => {
                 locks.push(lock);
                 reporter.saveState('deploy-locks', JSON.stringify(locks));
-            });
+            }));
+        }
+        for (const host of hosts) {
             try {
-                await host.deploy(owner);
+                await host.preflight();
+                await host.lock(owner);
+            }
+            catch (error) {
                 reports.push(host.report);
-                done.push({ remote, host });
+                throw error;
+            }
+        }
+        for (const [index, host] of hosts.entries()) {
+            try {
+                await host.deploy(owner, { prepared: true });
+                reports.push(host.report);
+                done.push({ remote: remotes[index], host });
             }
             catch (error) {
                 reports.push(host.report);
@@ -1487,6 +1514,9 @@ async function deployStage(context, reporter, now = new Date()) {
         });
     }
     finally {
+        // Every lock this deploy took, released only now (each only if it is still ours).
+        for (const host of hosts)
+            await host.unlock().catch(() => undefined);
         for (const remote of remotes)
             await remote.dispose();
         reporter.saveState('ssh', '');

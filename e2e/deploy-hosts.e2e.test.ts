@@ -132,9 +132,8 @@ describe('deploying to several hosts', () => {
     }
   })
 
-  it('when the second host fails, rolls the first back to the release it had', async () => {
-    // Someone else's deploy holds host 2's lock (fresh, so not stale): host 2 fails at "lock",
-    // after host 1 has already switched to version 2.
+  it('checks and locks every host before the first changes: a held lock on the second changes nothing', async () => {
+    // Someone else's deploy holds host 2's lock (fresh, so not stale).
     fs.mkdirSync(lockDir)
     fs.writeFileSync(
       path.join(lockDir, 'owner.json'),
@@ -152,22 +151,88 @@ describe('deploying to several hosts', () => {
     expect(last).toContain(host2)
     expect(last).toContain('"lock"')
     expect(last).toContain('alice (run 42)')
-    expect(last).toContain(`${host1} was rolled back to ${first}`)
-    // Host 1 did switch to version 2 and was then put back.
-    expect(run.stderr).toContain(`[${host1}] roll out`)
-    expect(run.stderr).toMatch(new RegExp(`\\[${host1}\\] roll back to ${first}`))
+    // Host 1 was checked and locked, never touched: no upload, no switch, no rollback.
+    expect(run.stderr).not.toContain(`[${host1}] upload`)
+    expect(run.stderr).not.toContain(`[${host1}] roll out`)
     for (const host of hosts) {
       expect(current(host)).toBe(first)
       expect(await versionOn(host.address)).toBe('1')
+      expect(fs.readdirSync(path.join(host.path, project, 'releases'))).toEqual([first])
     }
-    expect(auditActions(hosts[0]!)).toEqual(['deploy', 'deploy', 'rollback'])
-    expect(auditActions(hosts[1]!)).toEqual(['deploy'])
+    expect(auditActions(hosts[0]!)).toEqual(['deploy'])
     // The other deploy's lock is untouched; host 1's own lock is free again.
     expect(JSON.parse(fs.readFileSync(path.join(lockDir, 'owner.json'), 'utf8'))).toMatchObject({
       token: 'someone-else'
     })
     expect(fs.existsSync(path.join(hosts[0]!.path, project, '.lock'))).toBe(false)
     fs.rmSync(lockDir, { recursive: true, force: true })
+  })
+
+  it('refuses a host whose key is not pinned before any host is touched', () => {
+    const onlyFirst = fs
+      .readFileSync(lab.LAB_KNOWN_HOSTS as string, 'utf8')
+      .split('\n')
+      .filter(line => line.trim() !== '')[0] as string
+    const run = runCli(
+      [
+        'deploy',
+        ...args().map(arg =>
+          arg.startsWith('--known-hosts=') ? `--known-hosts=${onlyFirst}` : arg
+        ),
+        '--images',
+        images2,
+        '--backup-service',
+        'postgres',
+        '--migrate-service',
+        'migrate',
+        '--json'
+      ],
+      { env: { ...env, STACK_DEPLOY_ENV_FILE: `${envFile}\nAPP_VERSION=2` } }
+    )
+    expect(run.status).toBe(1)
+    expect(run.stderr).toContain(lab.LAB_HOST2 as string)
+    expect(run.stderr).toMatch(/pinned/)
+    expect(run.stderr).not.toContain(`[${host1}] preflight`)
+    expect(current(hosts[0]!)).toBe(first)
+    expect(fs.readdirSync(path.join(hosts[0]!.path, project, 'releases'))).toEqual([first])
+  })
+
+  it('when the second host fails after the first switched, rolls the first back to the release it had', async () => {
+    // Host 2's database is stopped: its backup, after host 1 has switched, stops its deploy.
+    const host2Env = { DOCKER_HOST: hosts[1]!.docker }
+    const postgres = docker(
+      [
+        'ps',
+        '-q',
+        '--filter',
+        `label=com.docker.compose.project=${project}`,
+        '--filter',
+        'label=com.docker.compose.service=postgres'
+      ],
+      host2Env
+    ).stdout.trim()
+    expect(postgres).not.toBe('')
+    expect(docker(['stop', postgres], host2Env).status).toBe(0)
+    try {
+      const run = deploy(images2, '2')
+      expect(run.status).toBe(1)
+      const last = run.stderr.trim().split('\n').pop() as string
+      expect(last).toContain(`Deploy to ${host2} failed at "backup"`)
+      expect(last).toContain(`${host1} was rolled back to ${first}`)
+      // Host 2 itself never switched: its message says nothing of a rollback of its own.
+      expect(last).not.toContain('which is serving')
+      expect(run.stderr).toContain(`[${host1}] roll out`)
+      expect(run.stderr).toMatch(new RegExp(`\\[${host1}\\] roll back to ${first}`))
+      expect(current(hosts[0]!)).toBe(first)
+      expect(current(hosts[1]!)).toBe(first)
+      expect(await versionOn(hosts[0]!.address)).toBe('1')
+      expect(auditActions(hosts[0]!)).toEqual(['deploy', 'deploy', 'rollback'])
+      expect(auditActions(hosts[1]!)).toEqual(['deploy'])
+      for (const host of hosts)
+        expect(fs.existsSync(path.join(host.path, project, '.lock'))).toBe(false)
+    } finally {
+      docker(['start', postgres], host2Env)
+    }
   })
 
   it('deploys the same images to both once the lock is free, then rolls both back', async () => {

@@ -100,9 +100,10 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], {
-    DOCKER_HOST: lab.LAB_DEPLOY_DOCKER_HOST as string
-  })
+  for (const engine of [lab.LAB_DEPLOY_DOCKER_HOST, lab.LAB_DEPLOY2_DOCKER_HOST])
+    docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], {
+      DOCKER_HOST: engine as string
+    })
   // Closing its stdin stops the fake (it also stops if this process dies).
   const exited = new Promise(resolve => fake.once('exit', resolve))
   fake.stdin?.end()
@@ -351,5 +352,44 @@ describe('GitHub integration under the runner contract', () => {
     })
     expect(run.status).toBe(1)
     expect(run.stderr).toMatch(/Unknown option '--github-token'/)
+  })
+
+  it('two hosts, the second fails before switching: the status says so, and that the first was rolled back', async () => {
+    const host2 = `${lab.LAB_SSH_USER}@${lab.LAB_HOST2}`
+    const host2Env = { DOCKER_HOST: lab.LAB_DEPLOY2_DOCKER_HOST as string }
+    const both = {
+      ...deployInputs(images),
+      hosts: `${host}\n${host2}`,
+      'backup-service': 'postgres'
+    }
+    const live = runStep(both, {}, runnerEnv())
+    if (live.status !== 0) throw new Error(live.stdout.slice(-3000))
+    const release = live.outputs['release-id'] as string
+    // Host 2's database is stopped: its backup fails after host 1 has switched.
+    const postgres = docker(
+      [
+        'ps',
+        '-q',
+        '--filter',
+        `label=com.docker.compose.project=${project}`,
+        '--filter',
+        'label=com.docker.compose.service=postgres'
+      ],
+      host2Env
+    ).stdout.trim()
+    expect(docker(['stop', postgres], host2Env).status).toBe(0)
+    await clear()
+    const run = runStep({ ...both, 'github-token': TOKEN, environment: 'staging' }, {}, runnerEnv())
+    expect(run.status).toBe(1)
+    const requests = await recorded()
+    const failure = requests[2]?.body as { state: string; description: string }
+    expect(failure.state).toBe('failure')
+    // Host 2 never switched; host 1 did and was put back. Each is said of its own host.
+    expect(failure.description).toMatch(
+      new RegExp(
+        `^Deploy failed on ${host2} at backup; nothing switched \\(${host} rolled back to ${release}\\): postgres of the live release`
+      )
+    )
+    expect(failure.description).not.toMatch(new RegExp(`at backup; rolled back`))
   })
 })

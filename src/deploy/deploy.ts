@@ -787,13 +787,15 @@ export class HostDeployment {
       )
       return false
     }
-    await this.lock(`rollback after: ${why.split('\n')[0]}`)
+    // A multi-host deploy still holds this host's lock; otherwise it is taken again.
+    const relock = !this.locked
+    if (relock) await this.lock(`rollback after: ${why.split('\n')[0]}`)
     try {
       const restored = await this.restore(previous, `another host failed: ${why.split('\n')[0]}`)
       if (restored) await this.discardRelease()
       return restored
     } finally {
-      await this.unlock()
+      if (relock) await this.unlock()
     }
   }
 
@@ -938,10 +940,16 @@ export class HostDeployment {
     }
   }
 
-  /** The whole pipeline on this host; throws a DeployError after rolling back when it can. */
-  async deploy(owner: string): Promise<void> {
-    await this.preflight()
-    await this.lock(owner)
+  /**
+   * The whole pipeline on this host; throws a DeployError after rolling back when it can.
+   * `prepared`: preflight and lock were done already (a multi-host deploy checks and locks
+   * every host first), and the caller releases the lock.
+   */
+  async deploy(owner: string, options: { prepared?: boolean } = {}): Promise<void> {
+    if (!options.prepared) {
+      await this.preflight()
+      await this.lock(owner)
+    }
     try {
       const previous = await this.currentRelease()
       this.report.previous = previous
@@ -1004,7 +1012,7 @@ export class HostDeployment {
       if (!this.switched || this.report.result === 'rolled back') await this.discardRelease()
       throw error
     } finally {
-      await this.unlock()
+      if (!options.prepared) await this.unlock()
     }
   }
 

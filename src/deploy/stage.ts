@@ -207,8 +207,12 @@ export async function deployStage(
   const reports: HostReport[] = []
   const done: { remote: RemoteExecutor; host: HostDeployment }[] = []
   const remotes: RemoteExecutor[] = []
+  const hosts: HostDeployment[] = []
   const locks: HeldLock[] = []
   try {
+    // Every host is reached (its key pinned, its address answering), checked and locked
+    // before the first one changes: a problem with the last host must not cost the first a
+    // needless switch and rollback in production.
     for (const endpoint of context.inputs.hosts) {
       const remote = await connect(endpoint, context.inputs, reporter).catch((error: Error) => {
         reports.push({
@@ -225,14 +229,27 @@ export async function deployStage(
       })
       remotes.push(remote)
       reporter.saveState('ssh', JSON.stringify(remotes.map(r => r.state())))
-      const host = new HostDeployment(remote, plan, reporter, undefined, lock => {
-        locks.push(lock)
-        reporter.saveState('deploy-locks', JSON.stringify(locks))
-      })
+      hosts.push(
+        new HostDeployment(remote, plan, reporter, undefined, lock => {
+          locks.push(lock)
+          reporter.saveState('deploy-locks', JSON.stringify(locks))
+        })
+      )
+    }
+    for (const host of hosts) {
       try {
-        await host.deploy(owner)
+        await host.preflight()
+        await host.lock(owner)
+      } catch (error) {
         reports.push(host.report)
-        done.push({ remote, host })
+        throw error
+      }
+    }
+    for (const [index, host] of hosts.entries()) {
+      try {
+        await host.deploy(owner, { prepared: true })
+        reports.push(host.report)
+        done.push({ remote: remotes[index] as RemoteExecutor, host })
       } catch (error) {
         reports.push(host.report)
         throw error
@@ -262,6 +279,8 @@ export async function deployStage(
       otherHosts: outcomes.reverse()
     })
   } finally {
+    // Every lock this deploy took, released only now (each only if it is still ours).
+    for (const host of hosts) await host.unlock().catch(() => undefined)
     for (const remote of remotes) await remote.dispose()
     reporter.saveState('ssh', '')
     reporter.saveState('deploy-locks', '')
