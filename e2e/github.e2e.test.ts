@@ -387,7 +387,7 @@ describe('GitHub integration under the runner contract', () => {
     // Host 2 never switched; host 1 did and was put back. Each is said of its own host.
     expect(failure.description).toMatch(
       new RegExp(
-        `^Deploy failed on ${host2} at backup; nothing switched \\(${host} rolled back to ${release}\\): postgres of the live release`
+        `^Deploy failed on ${host2} at backup; nothing switched \\(${host} rolled back to ${release}\\): postgres`
       )
     )
     expect(failure.description).not.toMatch(new RegExp(`at backup; rolled back`))
