@@ -3,6 +3,7 @@
  * sequence of a deploy, of a zero-downtime replacement and of a rollback, and, for a failure at
  * each step, what becomes of the host: nothing switched, rolled back, or the lock kept.
  */
+import { projectFilesWith } from './support/project-files.js'
 import * as http from 'node:http'
 import * as path from 'node:path'
 import type { AddressInfo } from 'node:net'
@@ -20,21 +21,7 @@ const ROOT = '/srv/sd/shop'
 const OLD_ID = 'a1a1a1a1a1a1'
 const NEW_ID = 'b2b2b2b2b2b2'
 
-const files: ProjectFiles = {
-  root: '/w/shop',
-  projectDirectory: '.',
-  composeFiles: ['compose.yaml'],
-  extraComposeFiles: [],
-  envFiles: [],
-  entries: [],
-  objects: [],
-  binds: [],
-  persistent: [],
-  hostPaths: [],
-  secrets: [],
-  configs: [],
-  shipped: []
-}
+const files: ProjectFiles = projectFilesWith()
 
 function planWith(over: Partial<DeployPlan> = {}): DeployPlan {
   return {

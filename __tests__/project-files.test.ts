@@ -1,3 +1,4 @@
+import { projectFilesWith } from './support/project-files.js'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
@@ -1137,13 +1138,7 @@ const OBJ_CONF = '0123456789abcdef-conf.d'
 const OBJ_NGINX = 'fedcba9876543210-nginx.conf'
 
 function handMade(overrides: Partial<ProjectFiles> = {}): ProjectFiles {
-  return {
-    root: '/w/shop',
-    projectDirectory: '.',
-    composeFiles: ['compose.yaml'],
-    extraComposeFiles: [],
-    envFiles: [],
-    entries: [],
+  return projectFilesWith({
     objects: [
       { name: OBJ_CONF, relative: 'nginx/conf.d', writable: false },
       { name: OBJ_NGINX, relative: 'nginx/nginx.conf', writable: false }
@@ -1175,12 +1170,10 @@ function handMade(overrides: Partial<ProjectFiles> = {}): ProjectFiles {
       }
     ],
     persistent: [{ relative: 'uploads', services: ['api', 'worker'], filesHere: 0 }],
-    hostPaths: [],
     secrets: [{ name: 'db_password', relative: 'secrets/db.txt', services: ['api', 'db'] }],
     configs: [{ name: 'nginx_conf', object: OBJ_NGINX, services: ['web'] }],
-    shipped: [],
     ...overrides
-  }
+  })
 }
 
 const onHost: FileLocations = {

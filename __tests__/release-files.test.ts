@@ -1,3 +1,4 @@
+import { projectFilesWith } from './support/project-files.js'
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
@@ -40,22 +41,10 @@ function dir(p: string, mode = 0o755): FileEntry {
 }
 
 function projectFiles(overrides: Partial<ProjectFiles> = {}): ProjectFiles {
-  return {
-    root: '/w/shop',
-    projectDirectory: '.',
-    composeFiles: ['compose.yaml'],
-    extraComposeFiles: [],
-    envFiles: [],
-    entries: [],
-    objects: [],
-    binds: [],
-    persistent: [],
-    hostPaths: [],
-    secrets: [],
-    configs: [],
+  return projectFilesWith({
     shipped: [{ relative: 'compose.yaml', usedBy: ['compose file'] }],
     ...overrides
-  }
+  })
 }
 
 describe('releaseComposeOf', () => {

@@ -420,6 +420,16 @@ export function planProjectFiles(input: ProjectFilesInput): ProjectFiles {
     const options = Object.fromEntries(
       Object.entries(use.options).filter(([key]) => key !== 'create_host_path')
     )
+    const placeAt = (placement: BindPlacement['placement']): void => {
+      binds.push({
+        service: use.service,
+        target: use.target,
+        readOnly: use.readOnly,
+        relative,
+        options,
+        placement
+      })
+    }
     if (mode === 'persistent') {
       if (stat && !stat.isDirectory()) {
         throw new ProjectFilesError(
@@ -431,14 +441,7 @@ export function planProjectFiles(input: ProjectFilesInput): ProjectFiles {
       if (!entry.services.includes(use.service)) entry.services.push(use.service)
       if (stat) entry.filesHere = countFiles(reference.path)
       persistent.set(relative, entry)
-      binds.push({
-        service: use.service,
-        target: use.target,
-        readOnly: use.readOnly,
-        relative,
-        options,
-        placement: { kind: 'shared' }
-      })
+      placeAt({ kind: 'shared' })
       continue
     }
     if (!stat) {
@@ -448,14 +451,8 @@ export function planProjectFiles(input: ProjectFilesInput): ProjectFiles {
       )
     }
     ship(relative, usedBy)
-    binds.push({
-      service: use.service,
-      target: use.target,
-      readOnly: use.readOnly,
-      relative,
-      options,
-      placement: { kind: 'object', name: '' }
-    })
+    // The object's name is known once its files are listed, below.
+    placeAt({ kind: 'object', name: '' })
   }
 
   const unused = [...input.rules.keys()].filter(rule => !usedRules.has(rule))
