@@ -445,17 +445,27 @@ describe('deploy to the lab host', () => {
       const pid = Number(/pid=(\d+)/.exec(check.stderr + check.stdout)?.[1])
       if (pid > 0) process.kill(pid, 'SIGKILL') // no goodbye: as when a network drops
     }
-    // Kill the master connection again and again from one second into the rollout: a single
-    // kill can fall between two polls of the new container's health, which simply reconnect,
-    // while one of these hits a command that is running (scale-up, `up --wait`) and fails it.
+    // Kill the master connection while a rollout command is running on it: the ssh client of
+    // `up --no-recreate --scale` (or of the final `up --wait`) carries the command in its argv,
+    // so the kill lands in the middle of it, not between two short health polls that would
+    // simply reconnect.
     class KillingReporter extends MemoryReporter {
       killed = false
       override info(message: string): void {
         super.info(message)
-        if (!this.killed && message.endsWith('] roll out')) {
-          this.killed = true
-          for (const ms of [1000, 1300, 1600, 1900]) setTimeout(killMaster, ms)
-        }
+        if (this.killed || !message.endsWith('] roll out')) return
+        this.killed = true
+        const deadline = Date.now() + 60_000
+        const watch = setInterval(() => {
+          const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout
+          const running = ps
+            .split('\n')
+            .some(line => line.startsWith('ssh ') && /--no-recreate|--wait-timeout/.test(line))
+          if (running || Date.now() > deadline) {
+            clearInterval(watch)
+            if (running) killMaster()
+          }
+        }, 50)
       }
     }
     const reporter = new KillingReporter()
