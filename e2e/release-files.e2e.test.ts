@@ -84,10 +84,27 @@ function hostDocker(args: string[]): string {
   return run.stdout
 }
 
-async function get(url: string): Promise<{ status: number; text: string }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5000) })
-  return { status: response.status, text: await response.text() }
+/**
+ * One request, retried when the socket fails: a pooled keep-alive connection to an nginx that a
+ * deploy just recreated is closed under us ("other side closed"), which is the old container's
+ * socket, not an answer of the new release.
+ */
+async function request(
+  url: string,
+  init: RequestInit = {}
+): Promise<{ status: number; text: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) })
+      return { status: response.status, text: await response.text() }
+    } catch (error) {
+      if (attempt >= 3) throw error
+      await new Promise(resolve => setTimeout(resolve, 500))
+    }
+  }
 }
+
+const get = (url: string): Promise<{ status: number; text: string }> => request(url)
 
 /** Every regular file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {
@@ -246,7 +263,7 @@ describe.each(STACKS)('the $name stack', stack => {
     })
     const postgresFirst = postgresContainer()
     expect(postgresFirst).toMatch(/^[0-9a-f]{12,}$/)
-    const upload = await fetch(`${web}/uploads/kept.txt`, { method: 'POST', body: 'written-v1' })
+    const upload = await request(`${web}/uploads/kept.txt`, { method: 'POST', body: 'written-v1' })
     expect(upload.status).toBe(201)
     // The app's log and upload folders are the persistent ones, made before compose ran.
     const shared = path.join(root, 'shared')
