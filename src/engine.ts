@@ -74,6 +74,8 @@ interface StageContext {
   ref: ComposeProjectRef
   /** compose's resolved model, which the plan was made from. */
   config: ComposeConfig
+  /** What a release of the project carries; read once, for smoke and deploy alike. */
+  projectFiles?: Promise<ProjectFiles>
   plan: Plan
   selected: ReturnType<typeof selectServices>
   executor: Executor
@@ -254,10 +256,20 @@ async function runScan(context: StageContext): Promise<string> {
   return scanRowDetail(result.scan)
 }
 
+function projectFilesOf(context: StageContext): Promise<ProjectFiles> {
+  context.projectFiles ??= loadProjectFiles(
+    context.ref,
+    context.executor,
+    context.config,
+    context.inputs.pathRules
+  )
+  return context.projectFiles
+}
+
 async function runSmoke(context: StageContext): Promise<string> {
   const { inputs, ref, plan, executor, reporter, result } = context
   // The same files, refusals and secrets as a deploy of this project.
-  const files = await loadProjectFiles(ref, executor, context.config, inputs.pathRules)
+  const files = await projectFilesOf(context)
   const secretFiles = loadSecretFiles(files, inputs.secretFiles)
   for (const secret of secretFiles) reporter.setSecret(secret.content)
   try {
@@ -308,13 +320,10 @@ async function runDeployOrRollback(context: StageContext, stage: Command): Promi
     import('./deploy/stage.js'),
     import('./deploy/release.js')
   ])
+  // What the release carries, and every refusal about it, before anything is recorded.
+  const files = stage === 'deploy' ? await projectFilesOf(context) : undefined
   // The deploy's clock is fixed here, so that the deployment recorded on GitHub names
   // the same release id as the hosts get.
-  // What the release carries, and every refusal about it, before anything is recorded.
-  const files =
-    stage === 'deploy'
-      ? await loadProjectFiles(ref, context.executor, context.config, inputs.pathRules)
-      : undefined
   const now = new Date()
   const hosts = inputs.deploy.hosts.map(endpointLabel)
   const recorder = context.github?.deployment({

@@ -127,31 +127,26 @@ export function startFailures(
 
 /**
  * The files override for a smoke run: persistent folders in `dir/shared` (created empty, as on a
- * first deploy), secret files given by the secret-files input in `dir/secrets`, and the rest
- * where compose resolved it in the working tree. Returns the files to add to `-f`.
+ * first deploy), every secret file in `dir/secrets` (its content as a deploy would send it, from
+ * the secret-files input or the working tree), and the rest where compose resolved it in the
+ * working tree. Returns the files to add to `-f`.
  */
 function writeFilesOverride(
   dir: string,
   { files, secrets }: NonNullable<SmokeOptions['files']>
 ): string[] {
-  const given = new Map(secrets.map(secret => [secret.name, secret.content]))
   const inDir = (...parts: string[]): string => path.join(dir, ...parts)
   for (const persistent of files.persistent)
     fs.mkdirSync(inDir('shared', persistent.relative), { recursive: true })
-  for (const secret of files.secrets) {
-    if (secret.relative !== undefined && !given.has(secret.name)) continue
-    fs.mkdirSync(inDir('secrets'), { recursive: true, mode: 0o700 })
-    fs.writeFileSync(inDir('secrets', secret.name), given.get(secret.name) ?? '', { mode: 0o400 })
-  }
+  if (secrets.length > 0) fs.mkdirSync(inDir('secrets'), { recursive: true, mode: 0o700 })
+  for (const secret of secrets)
+    fs.writeFileSync(inDir('secrets', secret.name), secret.content, { mode: 0o400 })
   const yaml = filesOverrideYaml(
     files,
     {
       object: () => undefined,
       shared: relative => inDir('shared', relative),
-      secret: name =>
-        files.secrets.find(s => s.name === name)?.relative !== undefined && !given.has(name)
-          ? undefined
-          : inDir('secrets', name)
+      secret: name => inDir('secrets', name)
     },
     secretHashes(secrets)
   )
