@@ -2,7 +2,6 @@ import {
   backupCommands,
   backupFileName,
   composeCommands,
-  lockCommands,
   parseDiskFree,
   pgDumpArgs,
   preflightCommands,
@@ -79,14 +78,6 @@ describe('deploy argv', () => {
       ['mkdir', '-p', '/srv/sd/shop/releases', '/srv/sd/shop/backups']
     ],
     [preflightCommands.writable(layout), ['test', '-w', '/srv/sd/shop']],
-    [lockCommands.acquire(layout), ['mkdir', '/srv/sd/shop/.lock']],
-    [lockCommands.readOwner(layout), ['cat', '/srv/sd/shop/.lock/owner.json']],
-    [lockCommands.age(layout), ['stat', '-c', '%Y', '/srv/sd/shop/.lock']],
-    [
-      lockCommands.moveAside(layout, 't1'),
-      ['mv', '-T', '/srv/sd/shop/.lock', '/srv/sd/shop/.lock.stale-t1']
-    ],
-    [lockCommands.release(layout), ['rm', '-rf', '/srv/sd/shop/.lock']],
     [releaseCommands.makeRelease(layout), ['mkdir', '-p', R]],
     [releaseCommands.readCurrent(layout), ['readlink', '/srv/sd/shop/current']],
     [releaseCommands.linkNew(layout, R), ['ln', '-sfn', R, '/srv/sd/shop/current.new']],
@@ -107,6 +98,15 @@ describe('deploy argv', () => {
     [
       composeCommands.up(base, 120),
       [...base, 'up', '--detach', '--wait', '--wait-timeout', '120', '--remove-orphans']
+    ],
+    [
+      // The migration already ran: scaled to 0, compose neither runs it again nor waits on it.
+      composeCommands.up(base, 120, ['migrate', 'seed']),
+      [
+        ...base,
+        ...['up', '--detach', '--wait', '--wait-timeout', '120', '--remove-orphans'],
+        ...['--scale', 'migrate=0', '--scale', 'seed=0']
+      ]
     ],
     [backupCommands.verify('/b/x.sql.gz'), ['gzip', '-t', '/b/x.sql.gz']],
     [

@@ -7,11 +7,14 @@ import { projectFilesWith } from './support/project-files.js'
 import * as http from 'node:http'
 import * as path from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { HostDeployment, type DeployPlan } from '../src/deploy/deploy.js'
+import { hostContext, type HostContext } from '../src/deploy/host.js'
+import { composeRuntime } from '../src/deploy/compose-runtime.js'
+import { deployHost, rollbackHost } from '../src/deploy/pipeline.js'
+import { DEFAULT_TIMEOUTS, type DeployRelease, type HostSettings } from '../src/deploy/settings.js'
 import { releaseComposeOf } from '../src/deploy/release-files.js'
 import type { ProjectFiles } from '../src/compose/project-files.js'
 import { MemoryReporter } from '../src/report/reporter.js'
-import { FakeSession, type FakeCall } from './support/fake-session.js'
+import { FakeSession, heldInner, type FakeCall } from './support/fake-session.js'
 import type { CommandResult } from '../src/exec/executor.js'
 
 const D = `sha256:${'a'.repeat(64)}`
@@ -23,11 +26,31 @@ const NEW_ID = 'b2b2b2b2b2b2'
 
 const files: ProjectFiles = projectFilesWith()
 
-function planWith(over: Partial<DeployPlan> = {}): DeployPlan {
+function settingsWith(over: Partial<HostSettings> = {}): HostSettings {
   return {
     project: 'shop',
-    releaseId: NEW,
     deployPath: '/srv/sd',
+    fallbackCompose: releaseComposeOf(files, []),
+    waitTimeoutSeconds: 5,
+    lockTimeoutSeconds: 0,
+    lockTtlSeconds: 600,
+    keepReleases: 5,
+    jobs: ['migrate'],
+    rollingServices: ['api'],
+    settleSeconds: 0,
+    healthUrls: [],
+    healthRetries: 0,
+    sha: 'abc1234',
+    actor: 'octocat',
+    runUrl: undefined,
+    timeouts: { ...DEFAULT_TIMEOUTS, pollMs: 10, lockPollMs: 10 },
+    ...over
+  }
+}
+
+function releaseWith(over: Partial<DeployRelease> = {}): DeployRelease {
+  return {
+    releaseId: NEW,
     compose: releaseComposeOf(files, []),
     files,
     filesOverride: '{}\n',
@@ -36,25 +59,37 @@ function planWith(over: Partial<DeployPlan> = {}): DeployPlan {
     envFile: "A='1'\n",
     imagesOverride: 'services: {}\n',
     registry: undefined,
-    backupService: 'postgres',
-    backupKeep: 3,
-    migrateService: 'migrate',
-    migrateTimeoutSeconds: 60,
-    waitTimeoutSeconds: 5,
-    lockTimeoutSeconds: 0,
-    lockTtlSeconds: 600,
-    keepReleases: 5,
-    jobs: ['migrate'],
-    rollingServices: ['api'],
-    settleSeconds: 0,
+    backup: { service: 'postgres', keep: 3 },
+    migrate: { service: 'migrate', timeoutSeconds: 60 },
     minFreeMiB: 10,
-    healthUrls: [],
-    healthRetries: 0,
-    sha: 'abc1234',
-    actor: 'octocat',
-    runUrl: undefined,
     ...over
   }
+}
+
+/** A host's context on the fake session, with the compose runtime, as the stage makes it. */
+function contextOn(
+  session: FakeSession,
+  settings: HostSettings = settingsWith(),
+  releaseId: string | undefined = NEW
+): HostContext {
+  const reporter = new MemoryReporter()
+  return hostContext({
+    session,
+    settings,
+    reporter,
+    runtime: composeRuntime,
+    releaseId
+  })
+}
+
+/** Deploys `release` on the fake host; returns the host's context (its report). */
+async function deployOn(
+  session: FakeSession,
+  options: { settings?: HostSettings; release?: DeployRelease } = {}
+): Promise<HostContext> {
+  const ctx = contextOn(session, options.settings)
+  await deployHost(ctx, options.release ?? releaseWith(), 'octocat')
+  return ctx
 }
 
 /** Which command fails, and how, in a scenario. */
@@ -136,28 +171,25 @@ function changes(session: FakeSession): string[] {
 describe('a deploy on a host, command by command', () => {
   it('runs the pipeline in order: lock, upload, pull with backup, migrate, roll out, audit, prune, unlock', async () => {
     const session = host()
-    const deployment = new HostDeployment(session, planWith(), new MemoryReporter())
-    await deployment.deploy('octocat')
+    const deployment = await deployOn(session)
     const seen = changes(session)
     const order = [
       'mkdir -p /srv/sd/shop/releases /srv/sd/shop/backups',
       'test -w /srv/sd/shop',
-      'mkdir /srv/sd/shop/.lock',
-      'write /srv/sd/shop/.lock/owner.json 0644',
+      'lock:acquire',
       `write ${ROOT}/releases/${NEW}/images.override.yaml 0644`,
       `write ${ROOT}/releases/${NEW}/manifest.json 0644`,
       'compose pull --quiet',
       'compose run --rm -T migrate',
       `ln -sfn ${ROOT}/releases/${NEW} ${ROOT}/current.new`,
       `mv -T ${ROOT}/current.new ${ROOT}/current`,
-      'compose create migrate',
       'compose config --hash api',
-      'compose up --detach --no-recreate --scale api=2 api',
+      'compose up --detach --no-recreate --scale api=2 --scale migrate=0 api',
       `docker stop ${OLD_ID}`,
       `docker rm --force ${OLD_ID}`,
-      'compose up --detach --wait --wait-timeout 5 --remove-orphans',
+      'compose up --detach --wait --wait-timeout 5 --remove-orphans --scale migrate=0',
       `dd of=${ROOT}/audit.log oflag=append conv=notrunc status=none`,
-      'rm -rf /srv/sd/shop/.lock'
+      'lock:release'
     ]
     // Each of these happens, and in this order.
     const positions = order.map(label => seen.indexOf(label))
@@ -165,9 +197,24 @@ describe('a deploy on a host, command by command', () => {
     expect(positions).toEqual([...positions].sort((a, b) => a - b))
     // The backup: a dump of the live release's postgres, checked, before the migration.
     const dump = seen.findIndex(label => label.startsWith('script:out=$1; shift; tmp=$(mktemp'))
-    expect(dump).toBeGreaterThan(seen.indexOf(`write ${ROOT}/releases/${NEW}/manifest.json 0644`))
+    // It overlaps the upload (it only reads what is live), and the manifest written after it
+    // records it.
+    expect(dump).toBeGreaterThan(-1)
     expect(dump).toBeLessThan(seen.indexOf('compose run --rm -T migrate'))
-    expect(seen).toContain(`gzip -t ${ROOT}/backups/${NEW}-postgres.sql.gz`)
+    const checked = seen.indexOf(`gzip -t ${ROOT}/backups/${NEW}-postgres.sql.gz`)
+    expect(checked).toBeGreaterThan(dump)
+    expect(seen.lastIndexOf(`write ${ROOT}/releases/${NEW}/manifest.json 0644`)).toBeGreaterThan(
+      checked
+    )
+    expect(
+      JSON.parse(session.files.get(`${ROOT}/releases/${NEW}/manifest.json`)?.content ?? '{}')
+    ).toMatchObject({
+      backup: { service: 'postgres', file: `${ROOT}/backups/${NEW}-postgres.sql.gz` }
+    })
+    // The pull waits for the upload's compose files.
+    expect(seen.indexOf('compose pull --quiet')).toBeGreaterThan(
+      seen.indexOf(`write ${ROOT}/releases/${NEW}/images.override.yaml 0644`)
+    )
     expect(deployment.report.result).toBe('deployed')
     expect(deployment.report.migrationOutput).toBe('applied 002')
     // The .env goes on stdin with mode 0600; nothing of it is in any argv.
@@ -180,9 +227,11 @@ describe('a deploy on a host, command by command', () => {
 
   it('replaces a rolling service new-container-first: the old one stops only after the new one is healthy', async () => {
     const session = host()
-    await new HostDeployment(session, planWith(), new MemoryReporter()).deploy('octocat')
+    await deployOn(session)
     const seen = changes(session)
-    const scale = seen.indexOf('compose up --detach --no-recreate --scale api=2 api')
+    const scale = seen.indexOf(
+      'compose up --detach --no-recreate --scale api=2 --scale migrate=0 api'
+    )
     const healthy = session.labels().findIndex(label => label.startsWith('docker inspect --format'))
     const stop = seen.indexOf(`docker stop ${OLD_ID}`)
     expect(scale).toBeGreaterThan(-1)
@@ -190,10 +239,28 @@ describe('a deploy on a host, command by command', () => {
     expect(healthy).toBeGreaterThan(session.labels().indexOf(seen[scale] as string))
   })
 
+  it("logs in to the registry in a Docker config of the run's own, pulls with it, then logs out and removes it", async () => {
+    const session = host()
+    await deployOn(session, {
+      release: releaseWith({ registry: { host: 'r.example', username: 'ci', password: 'pw-1' } })
+    })
+    const config = session.calls.find(call => call.label.startsWith('script:mkdir -m 700'))
+    const dir = config?.argv.at(-1) as string
+    expect(dir).toMatch(new RegExp(`^${ROOT}/\\.docker-[0-9a-f]{12}$`))
+    const login = session.calls.find(call => call.argv[1] === 'login')
+    const pull = session.calls.find(call => call.label === 'compose pull --quiet')
+    const logout = session.calls.find(call => call.argv[1] === 'logout')
+    for (const call of [login, pull, logout]) expect(call?.env).toEqual({ DOCKER_CONFIG: dir })
+    // The password on stdin only.
+    expect(login?.input).toBe('pw-1')
+    expect(session.calls.some(call => call.argv.join(' ').includes('pw-1'))).toBe(false)
+    const labels = session.labels()
+    expect(labels.indexOf(`rm -rf -- ${dir}`)).toBeGreaterThan(labels.indexOf(logout?.label ?? ''))
+  })
+
   it('takes no backup and switches on a first deploy', async () => {
     const session = host({ live: false })
-    const deployment = new HostDeployment(session, planWith(), new MemoryReporter())
-    await deployment.deploy('octocat')
+    const deployment = await deployOn(session)
     expect(session.labels().some(label => label.startsWith('script:out=$1'))).toBe(false)
     expect(deployment.report.result).toBe('deployed')
   })
@@ -205,7 +272,7 @@ function outcome(session: FakeSession): { switched: boolean; back: boolean; unlo
   return {
     switched: labels.includes(`ln -sfn ${ROOT}/releases/${NEW} ${ROOT}/current.new`),
     back: labels.includes(`ln -sfn ${ROOT}/releases/${LIVE} ${ROOT}/current.new`),
-    unlocked: labels.includes('rm -rf /srv/sd/shop/.lock')
+    unlocked: labels.includes('lock:release')
   }
 }
 
@@ -235,8 +302,10 @@ describe('a failure at each step', () => {
     'fails at %s: nothing switches, the release is removed, the lock is released',
     async (step, fail) => {
       const session = host({ fail })
-      const deployment = new HostDeployment(session, planWith(), new MemoryReporter())
-      await expect(deployment.deploy('octocat')).rejects.toMatchObject({ step })
+      const deployment = contextOn(session)
+      await expect(deployHost(deployment, releaseWith(), 'octocat')).rejects.toMatchObject({
+        step
+      })
       expect(outcome(session)).toEqual({
         switched: false,
         back: false,
@@ -263,12 +332,50 @@ describe('a failure at each step', () => {
         stdout: ''
       })
     })
-    await expect(
-      new HostDeployment(session, planWith(), new MemoryReporter()).deploy('octocat')
-    ).rejects.toThrow(
+    await expect(deployOn(session)).rejects.toThrow(
       `Deploy to deploy@h1 failed at "backup": postgres of the live release ${LIVE} is not running, so no backup can be taken before the migration; start it, or deploy with backup: false`
     )
     expect(session.labels()).not.toContain('compose run --rm -T migrate')
+  })
+
+  it('names the backup to restore from when the migration fails (it may have committed part of its work)', async () => {
+    const session = host({
+      fail: failAt(label => label === 'compose run --rm -T migrate', {
+        exitCode: 1,
+        stdout:
+          '{"msg":"applied 900_marker.sql"}\n{"msg":"901_fail.sql failed and was rolled back"}\n',
+        stderr: ' Container shop-postgres-1  Running\n'
+      })
+    })
+    const failure = deployHost(contextOn(session), releaseWith(), 'octocat')
+    await expect(failure).rejects.toMatchObject({
+      step: 'migrate',
+      outcome: 'nothing switched',
+      backup: `${ROOT}/backups/${NEW}-postgres.sql.gz`
+    })
+    await expect(failure).rejects.toThrow(
+      `Last lines: {"msg":"applied 900_marker.sql"} | {"msg":"901_fail.sql failed and was rolled back"}. The database was backed up before the migration: restore from ${ROOT}/backups/${NEW}-postgres.sql.gz if it committed part of its work`
+    )
+    expect(outcome(session).switched).toBe(false)
+    // The host's audit log records the failure.
+    const audit = session.calls.find(call => call.label.startsWith(`dd of=${ROOT}/audit.log`))
+    expect(JSON.parse(audit?.input ?? '{}')).toMatchObject({
+      action: 'deploy failed',
+      release: NEW,
+      detail: expect.stringMatching(
+        /^migrate: the migration \(service migrate\) exited with code 1/
+      )
+    })
+  })
+
+  it('names no backup for a failed migration on a first deploy (nothing was live to back up)', async () => {
+    const session = host({
+      live: false,
+      fail: failAt(label => label === 'compose run --rm -T migrate')
+    })
+    const failure = deployHost(contextOn(session), releaseWith(), 'octocat')
+    await expect(failure).rejects.toMatchObject({ step: 'migrate', backup: undefined })
+    await expect(failure).rejects.not.toThrow(/backed up/)
   })
 
   it('rolls back when the roll out fails after the switch', async () => {
@@ -280,8 +387,8 @@ describe('a failure at each step', () => {
         return ups === 1 ? { exitCode: 1, stderr: 'api unhealthy' } : undefined
       }
     })
-    const deployment = new HostDeployment(session, planWith(), new MemoryReporter())
-    await expect(deployment.deploy('octocat')).rejects.toThrow(
+    const deployment = contextOn(session)
+    await expect(deployHost(deployment, releaseWith(), 'octocat')).rejects.toThrow(
       `rolled back to ${LIVE}, which is serving`
     )
     expect(outcome(session)).toEqual({ switched: true, back: true, unlocked: true })
@@ -298,12 +405,11 @@ describe('a failure at each step', () => {
     const port = (server.address() as AddressInfo).port
     try {
       const session = host()
-      const deployment = new HostDeployment(
-        session,
-        planWith({ healthUrls: [`http://{host}:${port}/health`] }),
-        new MemoryReporter()
-      )
-      await expect(deployment.deploy('octocat')).rejects.toThrow(
+      await expect(
+        deployOn(session, {
+          settings: settingsWith({ healthUrls: [`http://{host}:${port}/health`] })
+        })
+      ).rejects.toThrow(
         new RegExp(
           `health check http://127.0.0.1:${port}/health failed after 1 attempts: HTTP 503; rolled back to ${LIVE}`
         )
@@ -315,25 +421,102 @@ describe('a failure at each step', () => {
   })
 
   it('keeps the lock of another deploy and fails naming its holder', async () => {
-    const session = host({
-      fail: call =>
-        call.label === 'mkdir /srv/sd/shop/.lock'
-          ? { exitCode: 1, stderr: 'File exists' }
-          : call.label === 'cat /srv/sd/shop/.lock/owner.json'
-            ? {
-                stdout: JSON.stringify({
-                  token: 'theirs',
-                  owner: 'alice',
-                  acquiredAt: new Date().toISOString(),
-                  ttlSeconds: 3600
-                })
-              }
-            : undefined
+    // The host's answer for a lock held by a live run (renewed 5 s ago by the host's clock).
+    const held = (busy: { id: string; pid: number }[] = []) => ({
+      exitCode: 3,
+      stdout: `${JSON.stringify({
+        ownerBase64: Buffer.from(
+          JSON.stringify({
+            token: 'b'.repeat(16),
+            owner: 'alice',
+            acquiredAt: '2020-01-01T00:00:00.000Z',
+            ttlSeconds: 3600
+          })
+        ).toString('base64'),
+        tokenBase64: Buffer.from('b'.repeat(16)).toString('base64'),
+        mtime: 1700000000,
+        ageSeconds: 5,
+        busy
+      })}\n`
     })
-    await expect(
-      new HostDeployment(session, planWith(), new MemoryReporter()).deploy('octocat')
-    ).rejects.toThrow(/failed at "lock": the deploy lock is held by alice since/)
-    expect(session.labels()).not.toContain('rm -rf /srv/sd/shop/.lock')
+    const session = host({ fail: call => (call.label === 'lock:acquire' ? held() : undefined) })
+    // acquiredAt is years ago by the runner's clock: only the host's heartbeat age counts.
+    await expect(deployOn(session)).rejects.toThrow(
+      /failed at "lock": the deploy lock is held by alice since 2020-01-01T00:00:00.000Z \(renewed 5s ago \(TTL 3600s\)\); gave up after 0s \(lock-timeout\)/
+    )
+    expect(session.labels()).not.toContain('lock:release')
+    expect(session.labels()).not.toContain('lock:take-over')
+    expect(outcome(session).switched).toBe(false)
+  })
+
+  it('takes over a lock whose heartbeat is older than its TTL, and only if the host says it won', async () => {
+    const stale = {
+      exitCode: 3,
+      stdout: `${JSON.stringify({
+        ownerBase64: Buffer.from(
+          JSON.stringify({
+            token: 'b'.repeat(16),
+            owner: 'alice',
+            acquiredAt: new Date().toISOString(),
+            ttlSeconds: 60
+          })
+        ).toString('base64'),
+        tokenBase64: Buffer.from('b'.repeat(16)).toString('base64'),
+        mtime: 1700000000,
+        ageSeconds: 61,
+        busy: []
+      })}\n`
+    }
+    // The first take-over loses (another run won); the lock is then free.
+    let acquires = 0
+    let takeOvers = 0
+    const session = host({
+      fail: call => {
+        if (call.label === 'lock:acquire') return acquires++ === 0 ? stale : undefined
+        if (call.label === 'lock:take-over')
+          return takeOvers++ === 0 ? { exitCode: 3, stdout: 'lost\n' } : undefined
+        return undefined
+      }
+    })
+    const ctx = await deployOn(session)
+    expect(ctx.report.result).toBe('deployed')
+    const take = session.calls.find(call => call.label === 'lock:take-over')
+    // The compare-and-swap names the stale token and heartbeat it judged.
+    expect(take?.argv.slice(-3)).toEqual([expect.any(String), 'b'.repeat(16), '1700000000'])
+    expect(session.labels().filter(label => label === 'lock:acquire')).toHaveLength(2)
+  })
+
+  it('runs the migration and compose up under the lock, so that they outlive a dropped connection', async () => {
+    const session = host()
+    await deployOn(session)
+    const held = session.calls.filter(call => heldInner(call.argv))
+    expect(held.map(call => call.label)).toEqual([
+      'compose run --rm -T migrate',
+      'compose up --detach --no-recreate --scale api=2 --scale migrate=0 api',
+      'compose up --detach --wait --wait-timeout 5 --remove-orphans --scale migrate=0'
+    ])
+    // Each under this run's lock directory.
+    for (const call of held) expect(call.argv[5]).toBe('/srv/sd/shop/.lock')
+  })
+
+  it('stops before the next step when a renewal finds the lock taken over', async () => {
+    const session = host()
+    const ctx = contextOn(session)
+    const original = session.run.bind(session)
+    session.run = async (argv, options) => {
+      // The lock is lost while the upload runs.
+      if (argv.join(' ').includes('images.override.yaml') && ctx.lock) ctx.lock.lost = true
+      return original(argv, options)
+    }
+    const written = session.writeFile.bind(session)
+    session.writeFile = async (file, content, mode) => {
+      if (ctx.lock) ctx.lock.lost = true
+      return written(file, content, mode)
+    }
+    await expect(deployHost(ctx, releaseWith(), 'octocat')).rejects.toThrow(
+      /the deploy lock is no longer ours \(it was taken over\); stopped before this step/
+    )
+    expect(session.labels()).not.toContain('compose run --rm -T migrate')
     expect(outcome(session).switched).toBe(false)
   })
 })
@@ -341,11 +524,7 @@ describe('a failure at each step', () => {
 describe('a rollback on a host, command by command', () => {
   it('locks, switches current back, brings the release up the same way, audits and unlocks', async () => {
     const session = host()
-    const deployment = new HostDeployment(
-      session,
-      planWith({ releaseId: LIVE }),
-      new MemoryReporter()
-    )
+    const deployment = contextOn(session, settingsWith(), undefined)
     // The host lists an older release before the live one.
     const older = '20261127T000000Z-01d0000'
     const original = session.run.bind(session)
@@ -356,17 +535,17 @@ describe('a rollback on a host, command by command', () => {
       }
       return original(argv, options)
     }
-    const chosen = await deployment.rollbackTo(undefined, 'octocat')
+    const chosen = await rollbackHost(deployment, undefined, 'octocat')
     expect(chosen).toBe(older)
     const seen = changes(session)
     const order = [
-      'mkdir /srv/sd/shop/.lock',
+      'lock:acquire',
       `ln -sfn ${ROOT}/releases/${older} ${ROOT}/current.new`,
       `mv -T ${ROOT}/current.new ${ROOT}/current`,
       'compose create migrate',
       'compose up --detach --wait --wait-timeout 5 --remove-orphans',
       `dd of=${ROOT}/audit.log oflag=append conv=notrunc status=none`,
-      'rm -rf /srv/sd/shop/.lock'
+      'lock:release'
     ]
     const positions = order.map(label => seen.indexOf(label))
     expect(positions.every(position => position >= 0)).toBe(true)

@@ -9,7 +9,13 @@ import {
   releasesToPrune,
   unpinnedImages
 } from '../src/deploy/release.js'
-import { decideOnHeldLock, parseLockOwner } from '../src/deploy/lock.js'
+import {
+  decideOnHeldLock,
+  parseLockOwner,
+  type BusyCommand,
+  type HeldLockState,
+  type LockOwner
+} from '../src/deploy/lock.js'
 
 const DIGEST = `sha256:${'c'.repeat(64)}`
 
@@ -167,25 +173,83 @@ describe('deploy lock', () => {
     acquiredAt: '2026-11-21T22:00:00.000Z',
     ttlSeconds: 900
   }
+  const holder =
+    'octocat (deploy #12) since 2026-11-21T22:00:00.000Z (https://github.com/acme/shop/actions/runs/12)'
+  const migrate = [{ id: 'migrate', pid: 4242 }]
+  const state = (
+    record: LockOwner | undefined,
+    ageSeconds: number,
+    busy: BusyCommand[] = []
+  ): HeldLockState => ({ owner: record, token: record?.token ?? '', mtime: 1000, ageSeconds, busy })
+
   it('reads an owner record and refuses garbage', () => {
     expect(parseLockOwner(JSON.stringify(owner))).toEqual(owner)
     expect(parseLockOwner('{')).toBeUndefined()
     expect(parseLockOwner('{"owner": "x"}')).toBeUndefined()
   })
+
   it.each([
-    ['a fresh lock', owner, '2026-11-21T22:05:00Z', 0, 'wait'],
-    ['a lock past its TTL', owner, '2026-11-21T22:20:00Z', 0, 'take-over'],
-    ['no owner record yet', undefined, '2026-11-21T22:20:00Z', 5, 'wait'],
-    ['no owner record, old directory', undefined, '2026-11-21T22:20:00Z', 3600, 'take-over']
-  ])('%s', (_name, record, now, age, action) => {
-    expect(decideOnHeldLock(record, new Date(now), age, 900).action).toBe(action)
+    ['a fresh lock', owner, 0, [], 'wait'],
+    ['a lock renewed within its TTL', owner, 900, [], 'wait'],
+    ['a lock not renewed past its TTL', owner, 901, [], 'take-over'],
+    [
+      'a lock past its own TTL, shorter than ours',
+      { ...owner, ttlSeconds: 60 },
+      61,
+      [],
+      'take-over'
+    ],
+    [
+      'a lock within its own TTL, longer than ours',
+      { ...owner, ttlSeconds: 3600 },
+      1800,
+      [],
+      'wait'
+    ],
+    ['a record without TTL, judged by ours', { ...owner, ttlSeconds: 0 }, 901, [], 'take-over'],
+    ['a stale lock whose migration still runs', owner, 86_400, migrate, 'wait'],
+    ['a fresh lock whose migration runs', owner, 5, migrate, 'wait'],
+    ['no owner record yet', undefined, 5, [], 'wait'],
+    ['no owner record, old directory', undefined, 3600, [], 'take-over'],
+    ['no owner record, a command still running', undefined, 3600, migrate, 'wait'],
+    ['an age the host could not tell', owner, Number.NaN, [], 'wait'],
+    ['a heartbeat in the future (clock moved back)', owner, -300, [], 'wait']
+  ] as Array<[string, LockOwner | undefined, number, BusyCommand[], string]>)(
+    '%s',
+    (_name, record, age, busy, action) => {
+      expect(decideOnHeldLock(state(record, age, busy), 900).action).toBe(action)
+    }
+  )
+
+  it('judges the age the host gave, never the acquiredAt of the record (the runner clock)', () => {
+    const longAgo = { ...owner, acquiredAt: '2000-01-01T00:00:00.000Z' }
+    expect(decideOnHeldLock(state(longAgo, 10), 900).action).toBe('wait')
+    const justNow = { ...owner, acquiredAt: new Date().toISOString() }
+    expect(decideOnHeldLock(state(justNow, 5000), 900).action).toBe('take-over')
   })
-  it('names the holder', () => {
-    const decision = decideOnHeldLock(owner, new Date('2026-11-21T22:05:00Z'), 0, 900)
-    expect(decision).toEqual({
+
+  it('names the holder and why', () => {
+    expect(decideOnHeldLock(state(owner, 300), 900)).toEqual({
       action: 'wait',
-      holder:
-        'octocat (deploy #12) since 2026-11-21T22:00:00.000Z (https://github.com/acme/shop/actions/runs/12)'
+      holder,
+      reason: 'renewed 300s ago (TTL 900s)'
+    })
+    expect(decideOnHeldLock(state(owner, 1000.4), 900)).toEqual({
+      action: 'take-over',
+      holder,
+      reason: 'not renewed for 1000s, past its TTL of 900s'
+    })
+    expect(
+      decideOnHeldLock(state(owner, 5000, [...migrate, { id: 'up', pid: 4250 }]), 900)
+    ).toEqual({
+      action: 'wait',
+      holder,
+      reason: 'migrate (pid 4242), up (pid 4250) still running on the host'
+    })
+    expect(decideOnHeldLock(state(undefined, 3600), 900)).toEqual({
+      action: 'take-over',
+      holder: 'an unknown deploy (no owner record)',
+      reason: 'its lock has no owner record and is 3600s old, past the TTL of 900s'
     })
   })
 })

@@ -138,6 +138,20 @@ describe('rolling argv', () => {
       composeCommands.scaleUp(base, 'api', 2),
       [...base, 'up', '--detach', '--no-recreate', '--scale', 'api=2', 'api']
     ],
+    [
+      composeCommands.scaleUp(base, 'api', 2, ['migrate']),
+      [
+        ...base,
+        'up',
+        '--detach',
+        '--no-recreate',
+        '--scale',
+        'api=2',
+        '--scale',
+        'migrate=0',
+        'api'
+      ]
+    ],
     [composeCommands.create(base, ['migrate']), [...base, 'create', 'migrate']],
     [
       containerCommands.list('shop', 'api'),

@@ -1,11 +1,8 @@
 import * as path from 'node:path'
-import {
-  backupsToPrune,
-  deploySummary,
-  healthUrlFor,
-  type HostReport
-} from '../src/deploy/deploy.js'
-import { otherHostOutcome, prepareDeployPlan, type DeployContext } from '../src/deploy/stage.js'
+import { backupsToPrune } from '../src/deploy/steps/backup.js'
+import { healthUrlFor } from '../src/deploy/steps/verify.js'
+import { deploySummary, type HostReport } from '../src/report/deploy-summary.js'
+import { otherHostOutcome, prepareRelease, type DeployContext } from '../src/deploy/stage.js'
 import { planFromConfig } from '../src/compose/plan.js'
 import { parseInputs } from '../src/inputs.js'
 import { planProjectFiles } from '../src/compose/project-files.js'
@@ -76,7 +73,7 @@ function context(
 
 describe('preparing a deploy', () => {
   it('pins images, names the release after time and commit, and reads the compose files', () => {
-    const prepared = prepareDeployPlan(
+    const prepared = prepareRelease(
       context({}, { 'env-file': 'A=1', secrets: 'B=2', 'migrate-service': 'migrate' }),
       new Date('2026-11-21T22:00:00Z')
     )
@@ -135,7 +132,7 @@ describe('preparing a deploy', () => {
     ]
   ])('refuses %#', (over, values, message) => {
     expect(() =>
-      prepareDeployPlan(context(over as Partial<DeployContext>, values), new Date())
+      prepareRelease(context(over as Partial<DeployContext>, values), new Date())
     ).toThrow(message)
   })
 })
@@ -160,7 +157,7 @@ describe('deploy helpers', () => {
   })
 
   it('summarises each host: steps with durations, the backup, the migration output, the result', () => {
-    const summary = deploySummary('20261121T220000Z-0123456', [
+    const summary = deploySummary('Deploy 20261121T220000Z-0123456', [
       {
         host: 'deploy@h1',
         result: 'rolled back',

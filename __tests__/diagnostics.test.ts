@@ -35,6 +35,7 @@ import {
   type ContainerDiagnostics,
   type ServiceDiagnostics
 } from '../src/smoke/diagnostics.js'
+import { MemoryReporter } from '../src/report/reporter.js'
 
 const FIXTURES = path.join(
   path.dirname(new URL(import.meta.url).pathname),
@@ -748,5 +749,90 @@ describe('writeLogBundle', () => {
     await expect(writeLogBundle([diag()], { dir, project: 'p' }, failing)).rejects.toThrow(
       /tar failed \(exit 2\).*\n.*disk full/
     )
+  })
+})
+
+describe('secrets a job prints never reach the summary, the annotations or the bundle', () => {
+  // A secret-files value (a key, several lines) and a secrets-input value. Neither is in an
+  // environment variable with a secret-looking name, so only the run's own list can find them.
+  const KEY = 'line-one-of-the-key-Zq8\nline-two-of-the-key-Zq8'
+  const VALUE = 'conn$tr|ng"7\\Zq8'
+  const migrateLogs = [
+    'migrate-1  | connecting with ' + VALUE,
+    ...KEY.split('\n').map(line => `migrate-1  | ${line}`),
+    'migrate-1  | ERROR: cannot connect'
+  ].join('\n')
+  let dir: string
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diagnostics-secrets-'))
+  })
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+  it('redacts what it collects and every file of the bundle', async () => {
+    const reporter = new MemoryReporter()
+    reporter.setSecret(KEY)
+    reporter.setSecret(VALUE)
+    const redact = (text: string): string => reporter.redact(text)
+    const executor = new ScriptedExecutor({
+      [containerIdsArgs(BASE, 'migrate').join(' ')]: { stdout: `${MIGRATE_ID}\n` },
+      [inspectArgs([MIGRATE_ID]).join(' ')]: {
+        stdout: inspectFixture('exited').replace(
+          '"Error": ""',
+          `"Error": "dial: ${VALUE.replace(/[\\"]/g, m => `\\${m}`)}"`
+        )
+      },
+      [logsArgs(BASE, 'migrate', 50).join(' ')]: { stdout: `${migrateLogs}\n` }
+    })
+    const diagnostics = await collectDiagnostics(
+      [{ service: 'migrate', reason: `one-shot job exited with code 3: connecting with ${VALUE}` }],
+      BASE,
+      { executor, cwd: '/w', redact }
+    )
+    const [migrate] = diagnostics
+    expect(migrate?.logs).toBe(
+      'migrate-1  | connecting with ***\nmigrate-1  | ***\nmigrate-1  | ***\nmigrate-1  | ERROR: cannot connect'
+    )
+    expect(migrate?.reason).toBe('one-shot job exited with code 3: connecting with ***')
+
+    const shown = [
+      renderDiagnosticsMarkdown(diagnostics),
+      ...diagnostics.map(d => annotationFor(d).message)
+    ]
+    const out = await writeLogBundle(
+      diagnostics,
+      {
+        dir,
+        project: 'shop-smoke-1a2b3c',
+        // What smoke.ts adds: compose ps, probe results; either may quote a secret.
+        extra: {
+          'compose-ps.json': JSON.stringify([{ Service: 'migrate', Command: `sh -c ${VALUE}` }]),
+          'probes.json': JSON.stringify([{ detail: KEY }], null, 2)
+        },
+        redact
+      },
+      new RecordingExecutor()
+    )
+    const extracted = fs.mkdtempSync(path.join(dir, 'x-'))
+    expect(spawnSync('tar', ['-xzf', out, '-C', extracted]).status).toBe(0)
+    const root = path.join(extracted, 'stack-deploy-smoke-shop-smoke-1a2b3c')
+    const files = fs.readdirSync(root).sort()
+    expect(files).toEqual([
+      'compose-ps.json',
+      'migrate.inspect.json',
+      'migrate.log',
+      'probes.json',
+      'summary.json'
+    ])
+    for (const text of [
+      ...shown,
+      ...files.map(file => fs.readFileSync(path.join(root, file), 'utf8'))
+    ]) {
+      expect(text).not.toContain('Zq8')
+    }
+    expect(fs.readFileSync(path.join(root, 'migrate.log'), 'utf8')).toContain('connecting with ***')
+    expect(fs.readFileSync(path.join(root, 'probes.json'), 'utf8')).toContain('"detail": "***"')
+    // JSON files stay JSON.
+    for (const file of files.filter(f => f.endsWith('.json')))
+      expect(() => JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'))).not.toThrow()
   })
 })

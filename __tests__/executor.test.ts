@@ -67,3 +67,29 @@ describe('LocalExecutor with stdin input', () => {
     )
   })
 })
+
+describe('allSettledOrThrow', () => {
+  it('returns every value in order', async () => {
+    const { allSettledOrThrow } = await import('../src/exec/time.js')
+    await expect(allSettledOrThrow([Promise.resolve(1), Promise.resolve('b')])).resolves.toEqual([
+      1,
+      'b'
+    ])
+  })
+
+  it('throws the first failure only once every promise has settled', async () => {
+    const { allSettledOrThrow, sleep } = await import('../src/exec/time.js')
+    let slowDone = false
+    const slow = sleep(30).then(() => {
+      slowDone = true
+    })
+    const failure = allSettledOrThrow([
+      Promise.reject(new Error('first')),
+      slow,
+      Promise.reject(new Error('second'))
+    ])
+    await expect(failure).rejects.toThrow('first')
+    // Nothing was left running behind the error.
+    expect(slowDone).toBe(true)
+  })
+})

@@ -172,6 +172,20 @@ describe('descriptions', () => {
     )
   })
 
+  it('names the backup of a failed migration, in the message and (by file name) in the status', () => {
+    const error = deployError({
+      step: 'migrate',
+      reason: 'exit 1',
+      backup: '/srv/sd/shop/backups/20261121T220130.000Z-a1b2c3d-postgres.sql.gz'
+    })
+    expect(error.message).toBe(
+      'Deploy to deploy@h1 failed at "migrate": exit 1. The database was backed up before the migration: restore from /srv/sd/shop/backups/20261121T220130.000Z-a1b2c3d-postgres.sql.gz if it committed part of its work'
+    )
+    expect(describeDeployFailure('deploy', error)).toBe(
+      'Deploy failed on deploy@h1 at migrate; nothing switched; backup 20261121T220130.000Z-a1b2c3d-postgres.sql.gz: exit 1'
+    )
+  })
+
   it('cuts a long failure to 140 characters', () => {
     const long = describeDeployFailure(
       'deploy',
@@ -495,6 +509,133 @@ describe('against the fake GitHub API', () => {
         expect.stringMatching(/GITHUB_REPOSITORY/),
         expect.stringMatching(/No commit sha/)
       ])
+    })
+  })
+})
+
+describe('secrets never reach GitHub', () => {
+  // What a failed migration printed; the deploy's failure quotes its last lines.
+  const SECRET = 'pw-Zq8x"7|k\\secret'
+  const migrationFailed = (): DeployError =>
+    new DeployError({
+      task: 'deploy',
+      host: 'deploy@h1',
+      step: 'migrate',
+      reason: `the migration (service migrate) exited with code 3; the previous release keeps serving. Last lines: pw=${SECRET}`,
+      outcome: 'nothing switched'
+    })
+  const secretReporter = (): MemoryReporter => {
+    const reporter = new MemoryReporter()
+    reporter.setSecret(SECRET)
+    return reporter
+  }
+  /** What GitHub was sent, every request body as JSON text (JSON-escaped, as on the wire). */
+  const sent = (api: FakeGithubApi): string => JSON.stringify(api.requests.map(r => r.body))
+  const noSecretIn = (text: string): void => {
+    expect(text).not.toContain(SECRET)
+    expect(text).not.toContain(JSON.stringify(SECRET).slice(1, -1))
+    // Not even the start of it, where a description is cut.
+    expect(text).not.toContain('pw-Zq8')
+  }
+
+  it.each([
+    ['a DeployError quoting the migration output', migrationFailed()],
+    ['any other error', new Error(`migration: pw=${SECRET}`)]
+  ])('describeDeployFailure redacts before it cuts: %s', (_name, error) => {
+    const redact = (text: string): string => secretReporter().redact(text)
+    const description = describeDeployFailure('deploy', error, redact)
+    noSecretIn(description)
+    expect(description).toMatch(/pw=\*\*\*$/)
+  })
+
+  it('cuts after redacting: a secret where the cut falls leaves nothing of itself', () => {
+    const reporter = secretReporter()
+    // Without redaction the cut falls inside the secret, and its first characters show.
+    const cut = describeDeployFailure('deploy', migrationFailed())
+    expect([...cut]).toHaveLength(140)
+    expect(cut).toContain('pw-Zq8')
+    const redacted = describeDeployFailure('deploy', migrationFailed(), text =>
+      reporter.redact(text)
+    )
+    expect(redacted).toMatch(/Last lines: pw=\*\*\*$/)
+    noSecretIn(redacted)
+  })
+
+  describe('against the fake GitHub API', () => {
+    let api: FakeGithubApi
+    let client: GithubClient
+    beforeEach(async () => {
+      api = await FakeGithubApi.start()
+      client = new GithubClient('ghs_unit_token', api.url)
+    })
+    afterEach(async () => {
+      await api.close()
+    })
+
+    it('deployment statuses: the failure quoting the migration output is redacted', async () => {
+      const reporter = secretReporter()
+      const recorder = new DeploymentRecorder(client, REPO, spec(), RUN, reporter)
+      await recorder.start()
+      await recorder.fail(migrationFailed())
+      expect(recorder.sent).toEqual(['in_progress', 'failure'])
+      const failure = api.requests[2]?.body as { state: string; description: string }
+      expect(failure.state).toBe('failure')
+      expect(failure.description).toMatch(
+        /^Deploy failed on deploy@h1 at migrate; nothing switched: the migration .* Last lines: pw=\*\*\*$/
+      )
+      noSecretIn(sent(api))
+    })
+
+    it('every status description is redacted, whatever the caller passes', async () => {
+      const reporter = secretReporter()
+      const recorder = new DeploymentRecorder(client, REPO, spec(), RUN, reporter)
+      await recorder.start()
+      await recorder.succeed(undefined, `Deployed; migration said: password ${SECRET}`)
+      expect((api.requests[2]?.body as { description: string }).description).toBe(
+        'Deployed; migration said: password ***'
+      )
+      noSecretIn(sent(api))
+    })
+
+    it('the pull request comment: the row quoting output, the older rows and the hidden data', async () => {
+      const reporter = secretReporter()
+      // A comment written before the secret was known to redact (an older version, by hand).
+      const old = {
+        stage: 'build' as const,
+        ok: true,
+        detail: `built with ${SECRET}`,
+        sha: SHA,
+        runUrl: RUN,
+        at: '2026-11-21T10:00:00.000Z'
+      }
+      await upsertPullRequestRow(client, REPO, 7, 'shop', old, new MemoryReporter())
+      expect(sent(api)).toContain('pw-Zq8')
+      api.requests.length = 0
+      await upsertPullRequestRow(
+        client,
+        REPO,
+        7,
+        'shop',
+        {
+          stage: 'smoke',
+          ok: false,
+          // A long detail, cut at 600 characters: unredacted, the cut would fall in the secret.
+          detail: `migrate: one-shot job exited with code 3: ${'x'.repeat(540)} pw=${SECRET} and more`,
+          sha: SHA,
+          runUrl: RUN,
+          at: new Date().toISOString()
+        },
+        reporter
+      )
+      const body = api.commentsOn('acme', 'shop', 7)[0]?.body as string
+      noSecretIn(body)
+      noSecretIn(sent(api))
+      const rows = parseCommentData(body, 'shop').rows
+      expect(rows.map(r => [r.stage, r.detail.slice(0, 15)])).toEqual([
+        ['build', 'built with ***'],
+        ['smoke', 'migrate: one-sh']
+      ])
+      expect(rows[1]?.detail).toMatch(/x pw=\*\*\* and more$/)
     })
   })
 })

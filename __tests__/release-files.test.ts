@@ -9,12 +9,12 @@ import {
   type FileEntry,
   type ProjectFiles
 } from '../src/compose/project-files.js'
+import { filesSummary } from '../src/report/deploy-summary.js'
 import { createTarballArgv, projectTreeCommands } from '../src/deploy/commands.js'
 import {
   FILES_OVERRIDE,
   IMAGES_OVERRIDE,
   TREE,
-  filesSummary,
   hostLocations,
   linkListText,
   manifestFileMap,

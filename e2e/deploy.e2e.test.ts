@@ -9,13 +9,18 @@ import * as path from 'node:path'
 import { MemoryReporter } from '../src/report/reporter.js'
 import { RemoteExecutor } from '../src/exec/remote.js'
 import { DEFAULT_TUNING, sshControlArgv } from '../src/exec/ssh.js'
-import { HostDeployment, type DeployPlan } from '../src/deploy/deploy.js'
+import { composeRuntime } from '../src/deploy/compose-runtime.js'
+import { hostContext, type HostContext } from '../src/deploy/host.js'
+import { deployHost } from '../src/deploy/pipeline.js'
 import type { HeldLock } from '../src/deploy/post.js'
-import { deployOverrideYaml } from '../src/deploy/override.js'
-import { rollingServices } from '../src/deploy/rolling.js'
-import { buildEnvFile, releaseId } from '../src/deploy/release.js'
+import type { HostSession } from '../src/deploy/session.js'
+import type { DeployRelease, HostSettings } from '../src/deploy/settings.js'
+import { hostSettings, prepareRelease, type DeployContext } from '../src/deploy/stage.js'
+import { acquireLock } from '../src/deploy/steps/lock.js'
+import { prune } from '../src/deploy/steps/prune.js'
 import { planFromConfig } from '../src/compose/plan.js'
 import type { ComposeConfig } from '../src/compose/types.js'
+import type { Reporter } from '../src/report/reporter.js'
 import {
   ROOT,
   docker,
@@ -81,9 +86,44 @@ function deployDocker(args: string[]) {
   return docker(args, { DOCKER_HOST: lab.LAB_DEPLOY_DOCKER_HOST as string })
 }
 
+/** The .env of a release: the reference stack's variables, APP_VERSION as given. */
+function envFileText(appVersion: string): string {
+  return `POSTGRES_PASSWORD=deploy-pg-secret\nREDIS_PASSWORD=deploy-redis-secret\nPOSTGRES_IMAGE=${lab.POSTGRES_IMAGE}\nREDIS_IMAGE=${lab.REDIS_IMAGE}\nWEB_PORT=8080\nAPP_VERSION=${appVersion}`
+}
+
+/** A deploy's inputs as the stage reads them: its new release, and the host settings it runs with. */
+interface Deploy {
+  release: DeployRelease
+  settings: HostSettings
+}
+
+function deployOf(context: DeployContext, now: Date = new Date()): Deploy {
+  const release = prepareRelease(context, now)
+  return { release, settings: hostSettings(context, release.compose) }
+}
+
+/** One host's context for a task, with the compose runtime (as the deploy stage builds it). */
+function hostFor(
+  session: HostSession,
+  settings: HostSettings,
+  releaseId: string | undefined,
+  reporter: Reporter,
+  onLocked?: (lock: HeldLock) => void
+): HostContext {
+  return hostContext({
+    session,
+    settings,
+    reporter,
+    runtime: composeRuntime,
+    releaseId,
+    onLocked
+  })
+}
+
 describe('deploy to the lab host', () => {
   let images: Record<string, { image: string; tags: string[]; digest: string; ref: string }>
-  let basePlan: DeployPlan
+  let baseContext: DeployContext
+  let base: Deploy
   let remote: RemoteExecutor
 
   beforeAll(async () => {
@@ -113,41 +153,56 @@ describe('deploy to the lab host', () => {
         referenceStackEnv()
       ).stdout
     ) as ComposeConfig
-    const plan = planFromConfig(config)
-    basePlan = {
-      project,
-      releaseId: releaseId(new Date(), 'e2e0001'),
-      deployPath: lab.LAB_DEPLOY_PATH as string,
-      ...(await releaseFilesFor(ROOT, ['compose/compose.yaml'], referenceStackEnv())),
-      secretFiles: [],
+    // The lab's own project name, not the compose file's.
+    const plan = { ...planFromConfig(config), project }
+    const { files } = await releaseFilesFor(ROOT, ['compose/compose.yaml'], referenceStackEnv())
+    baseContext = {
+      ref: { workingDirectory: ROOT, files: ['compose/compose.yaml'], profiles: [] },
+      plan,
+      files,
+      secretFiles: {},
       images,
-      envFile: buildEnvFile([
-        `POSTGRES_PASSWORD=deploy-pg-secret\nREDIS_PASSWORD=deploy-redis-secret\nPOSTGRES_IMAGE=${lab.POSTGRES_IMAGE}\nREDIS_IMAGE=${lab.REDIS_IMAGE}\nWEB_PORT=8080\nAPP_VERSION=1`
-      ]).text,
-      imagesOverride: deployOverrideYaml(plan, images),
+      inputs: {
+        hosts: [
+          {
+            user: lab.LAB_SSH_USER as string,
+            host: lab.LAB_HOST as string,
+            port: Number(lab.LAB_SSH_PORT)
+          }
+        ],
+        sshKey: fs.readFileSync(lab.LAB_SSH_KEY as string, 'utf8'),
+        knownHosts: fs.readFileSync(lab.LAB_KNOWN_HOSTS as string, 'utf8'),
+        trustOnFirstUse: false,
+        jumpHost: undefined,
+        connectTimeoutSeconds: 10,
+        deployPath: lab.LAB_DEPLOY_PATH as string,
+        envFile: envFileText('1'),
+        secrets: '',
+        backupService: 'postgres',
+        backupKeep: 3,
+        migrateService: 'migrate',
+        migrateTimeoutSeconds: 300,
+        healthUrls: ['http://{host}:8080/api/health'],
+        healthRetries: 10,
+        lockTimeoutSeconds: 10,
+        lockTtlSeconds: 900,
+        keepReleases: 3,
+        zeroDowntime: true,
+        zeroDowntimeSettleSeconds: 3,
+        minFreeMiB: 100,
+        releaseId: undefined
+      },
       registry: {
         host: lab.LAB_REGISTRY as string,
         username: lab.LAB_REGISTRY_USER as string,
         password: lab.LAB_REGISTRY_PASSWORD as string
       },
-      backupService: 'postgres',
-      backupKeep: 3,
-      migrateService: 'migrate',
-      migrateTimeoutSeconds: 300,
       waitTimeoutSeconds: 180,
-      lockTimeoutSeconds: 10,
-      lockTtlSeconds: 900,
-      keepReleases: 3,
-      jobs: plan.services.filter(service => service.kind === 'job').map(service => service.name),
-      rollingServices: rollingServices(plan),
-      settleSeconds: 3,
-      minFreeMiB: 100,
-      healthUrls: ['http://{host}:8080/api/health'],
-      healthRetries: 10,
       sha: 'e2e0001',
       actor: 'e2e',
       runUrl: undefined
     }
+    base = deployOf(baseContext)
     remote = await RemoteExecutor.open({
       target: {
         user: lab.LAB_SSH_USER as string,
@@ -166,9 +221,9 @@ describe('deploy to the lab host', () => {
 
   it('deploys to an empty host', async () => {
     const reporter = new MemoryReporter()
-    const host = new HostDeployment(remote, basePlan, reporter)
+    const host = hostFor(remote, base.settings, base.release.releaseId, reporter)
     try {
-      await host.deploy('e2e')
+      await deployHost(host, base.release, 'e2e')
     } catch (error) {
       throw new Error(
         `${(error as Error).message}\n${reporter.lines.join('\n')}\n${JSON.stringify(host.report, null, 2)}`
@@ -182,7 +237,8 @@ describe('deploy to the lab host', () => {
   })
 
   let secondRelease: string
-  let secondPlan: DeployPlan
+  let secondContext: DeployContext
+  let second: Deploy
   it('deploys a new api version: rows survive, a backup is taken, unchanged services are not recreated', async () => {
     const created = await fetch(`http://${lab.LAB_HOST}:8080/api/notes`, {
       method: 'POST',
@@ -225,25 +281,28 @@ describe('deploy to the lab host', () => {
       ).stdout
     ) as ComposeConfig
     const allImages = { ...images, ...newApi }
-    secondRelease = releaseId(new Date(), 'e2e0002')
-    secondPlan = {
-      ...basePlan,
-      releaseId: secondRelease,
+    secondContext = {
+      ...baseContext,
+      plan: { ...planFromConfig(config), project },
       images: allImages,
-      imagesOverride: deployOverrideYaml(planFromConfig(config), allImages),
-      envFile: basePlan.envFile.replace("APP_VERSION='1'", "APP_VERSION='2'"),
+      inputs: { ...baseContext.inputs, envFile: envFileText('2') },
       sha: 'e2e0002'
     }
+    second = deployOf(secondContext)
+    secondRelease = second.release.releaseId
+    expect(second.release.envFile).toBe(
+      base.release.envFile.replace("APP_VERSION='1'", "APP_VERSION='2'")
+    )
     const reporter = new MemoryReporter()
-    const host = new HostDeployment(remote, secondPlan, reporter)
+    const host = hostFor(remote, second.settings, secondRelease, reporter)
     const apiBefore = containerId('api')
     const webBefore = containerId('web')
     // Requests through web -> api all along the deploy: the api is replaced new-container-first.
     const load = await startLoad(`http://${lab.LAB_HOST}:8080/api/health`)
-    const { samples } = await sampleProcesses(() => host.deploy('e2e'))
+    const { samples } = await sampleProcesses(() => deployHost(host, second.release, 'e2e'))
     const { sent, failures } = await load.stop()
     expect(host.report.result).toBe('deployed')
-    expect(host.report.previous).toBe(basePlan.releaseId)
+    expect(host.report.previous).toBe(base.release.releaseId)
     expect(reporter.lines.join('\n')).toContain(
       'api: starting the new container next to the old one (zero-downtime)'
     )
@@ -341,29 +400,28 @@ describe('deploy to the lab host', () => {
     expect(samples.length).toBeGreaterThan(0)
   })
 
-  async function planWithExtraFile(
+  /** The second release's inputs, with one more compose file (and its own sha). */
+  async function contextWithExtraFile(
     name: string,
     content: string,
     sha: string
-  ): Promise<DeployPlan> {
-    return {
-      ...secondPlan,
-      ...(await releaseFilesFor(ROOT, ['compose/compose.yaml'], referenceStackEnv(), [
-        { name: `compose/${name}`, content }
-      ])),
-      releaseId: releaseId(new Date(), sha),
-      sha
-    }
+  ): Promise<DeployContext> {
+    const { files } = await releaseFilesFor(ROOT, ['compose/compose.yaml'], referenceStackEnv(), [
+      { name: `compose/${name}`, content }
+    ])
+    return { ...secondContext, files, sha }
   }
 
   it('stops at a failing migration: nothing switches, the old version answers, the lock is free', async () => {
-    const plan = await planWithExtraFile(
-      'migrate-fails.yaml',
-      "services:\n  migrate:\n    command: ['sh', '-c', 'echo applying 003 >&2; exit 1']\n",
-      'e2e0003'
+    const { release, settings } = deployOf(
+      await contextWithExtraFile(
+        'migrate-fails.yaml',
+        "services:\n  migrate:\n    command: ['sh', '-c', 'echo applying 003 >&2; exit 1']\n",
+        'e2e0003'
+      )
     )
-    const host = new HostDeployment(remote, plan, new MemoryReporter())
-    await expect(host.deploy('e2e')).rejects.toThrow(
+    const host = hostFor(remote, settings, release.releaseId, new MemoryReporter())
+    await expect(deployHost(host, release, 'e2e')).rejects.toThrow(
       /failed at "migrate": the migration \(service migrate\) exited with code 1; the previous release keeps serving/
     )
     expect(fs.readlinkSync(path.join(lab.LAB_DEPLOY_PATH as string, project, 'current'))).toMatch(
@@ -376,14 +434,17 @@ describe('deploy to the lab host', () => {
   })
 
   it('rolls back a release whose health check fails, and the previous version answers', async () => {
-    const plan = await planWithExtraFile(
-      'api-unhealthy.yaml',
-      "services:\n  api:\n    healthcheck:\n      test: ['CMD', 'false']\n      interval: 1s\n      retries: 2\n",
-      'e2e0004'
-    )
+    const { release, settings } = deployOf({
+      ...(await contextWithExtraFile(
+        'api-unhealthy.yaml',
+        "services:\n  api:\n    healthcheck:\n      test: ['CMD', 'false']\n      interval: 1s\n      retries: 2\n",
+        'e2e0004'
+      )),
+      waitTimeoutSeconds: 60
+    })
     const reporter = new MemoryReporter()
-    const host = new HostDeployment(remote, { ...plan, waitTimeoutSeconds: 60 }, reporter)
-    const outcome = await host.deploy('e2e').then(
+    const host = hostFor(remote, settings, release.releaseId, reporter)
+    const outcome = await deployHost(host, release, 'e2e').then(
       () => 'deployed',
       (error: Error) => error.message
     )
@@ -404,29 +465,54 @@ describe('deploy to the lab host', () => {
       .trim()
       .split('\n')
       .map(line => JSON.parse(line))
-    expect(audit.map(entry => entry.action)).toEqual(['deploy', 'deploy', 'rollback'])
+    // Failed deploys are recorded too: the failed migration's (the previous test), and this
+    // one's, written after its rollback.
+    expect(audit.map(entry => entry.action)).toEqual([
+      'deploy',
+      'deploy',
+      'deploy failed',
+      'rollback',
+      'deploy failed'
+    ])
   })
 
   it('makes a second deploy at the same time wait, then fail naming the holder', async () => {
-    const first = new HostDeployment(
+    const firstDeploy = deployOf({ ...secondContext, sha: 'e2e0005' })
+    const first = hostFor(
       remote,
-      { ...secondPlan, releaseId: releaseId(new Date(), 'e2e0005') },
+      firstDeploy.settings,
+      firstDeploy.release.releaseId,
       new MemoryReporter()
     )
-    const firstRun = first.deploy('first deployer')
+    const firstRun = deployHost(first, firstDeploy.release, 'first deployer')
+    // Whatever the second one does, the first runs to its end inside this test: left running,
+    // it would hold the lock into the next tests.
+    const firstEnded = firstRun.then(
+      () => undefined,
+      () => undefined
+    )
     await sleep(1500) // the first one has the lock by now
-    const second = new HostDeployment(
-      remote,
+    const secondDeploy = deployOf(
       {
-        ...secondPlan,
-        releaseId: releaseId(new Date(Date.now() + 1000), 'e2e0006'),
-        lockTimeoutSeconds: 3
+        ...secondContext,
+        inputs: { ...secondContext.inputs, lockTimeoutSeconds: 3 },
+        sha: 'e2e0006'
       },
+      new Date(Date.now() + 1000)
+    )
+    const later = hostFor(
+      remote,
+      secondDeploy.settings,
+      secondDeploy.release.releaseId,
       new MemoryReporter()
     )
-    await expect(second.deploy('second deployer')).rejects.toThrow(
-      /the deploy lock is held by first deployer since .*; gave up after 3s \(lock-timeout\)/
-    )
+    try {
+      await expect(deployHost(later, secondDeploy.release, 'second deployer')).rejects.toThrow(
+        /the deploy lock is held by first deployer since .*; gave up after 3s \(lock-timeout\)/
+      )
+    } finally {
+      await firstEnded
+    }
     await firstRun
     expect(first.report.result).toBe('deployed')
     expect(fs.existsSync(path.join(lab.LAB_DEPLOY_PATH as string, project, '.lock'))).toBe(false)
@@ -434,11 +520,14 @@ describe('deploy to the lab host', () => {
 
   it('recovers when the SSH connection is killed in the middle of a deploy: a re-run completes', async () => {
     // A configuration change, so that the rollout recreates api and takes a few seconds.
-    const plan = {
-      ...secondPlan,
-      releaseId: releaseId(new Date(Date.now() + 5000), 'e2e0007'),
-      envFile: secondPlan.envFile.replace("APP_VERSION='2'", "APP_VERSION='7'")
-    }
+    const { release, settings } = deployOf(
+      {
+        ...secondContext,
+        inputs: { ...secondContext.inputs, envFile: envFileText('7') },
+        sha: 'e2e0007'
+      },
+      new Date(Date.now() + 5000)
+    )
     const killMaster = (): void => {
       const [ssh, ...args] = sshControlArgv(remote.route, remote.paths, DEFAULT_TUNING, 'check')
       const check = spawnSync(ssh as string, args, { encoding: 'utf8' })
@@ -469,17 +558,17 @@ describe('deploy to the lab host', () => {
       }
     }
     const reporter = new KillingReporter()
-    const first = new HostDeployment(remote, plan, reporter)
-    await expect(first.deploy('e2e')).rejects.toThrow(/failed at "roll out"/)
+    const first = hostFor(remote, settings, release.releaseId, reporter)
+    await expect(deployHost(first, release, 'e2e')).rejects.toThrow(/failed at "roll out"/)
     expect(reporter.killed).toBe(true)
     // The failed run still released its lock: the next command opened a new connection.
     expect(fs.existsSync(path.join(lab.LAB_DEPLOY_PATH as string, project, '.lock'))).toBe(false)
 
-    const again = new HostDeployment(remote, plan, new MemoryReporter())
-    await again.deploy('e2e')
+    const again = hostFor(remote, settings, release.releaseId, new MemoryReporter())
+    await deployHost(again, release, 'e2e')
     expect(again.report.result).toBe('deployed')
     expect(fs.readlinkSync(path.join(lab.LAB_DEPLOY_PATH as string, project, 'current'))).toMatch(
-      new RegExp(`${plan.releaseId}$`)
+      new RegExp(`${release.releaseId}$`)
     )
     const health = await fetch(`http://${lab.LAB_HOST}:8080/api/health`)
     expect(health.status).toBe(200)
@@ -497,10 +586,10 @@ describe('deploy to the lab host', () => {
       knownHosts: fs.readFileSync(lab.LAB_KNOWN_HOSTS as string, 'utf8')
     })
     const locks: HeldLock[] = []
-    const host = new HostDeployment(own, secondPlan, new MemoryReporter(), undefined, lock =>
+    const host = hostFor(own, second.settings, secondRelease, new MemoryReporter(), lock =>
       locks.push(lock)
     )
-    await host.lock('a run that gets cancelled')
+    await acquireLock(host, 'a run that gets cancelled')
     const lockDir = path.join(lab.LAB_DEPLOY_PATH as string, project, '.lock')
     expect(fs.existsSync(lockDir)).toBe(true)
     expect(locks).toHaveLength(1)
@@ -530,8 +619,8 @@ describe('deploy to the lab host', () => {
     // (keep-releases 3), and this prune keeps only the live one: none of them may be left.
     const goneRefs = [
       ...new Set(
-        [basePlan, secondPlan]
-          .flatMap(plan => Object.values(plan.images).map(image => image.ref))
+        [base.release, second.release]
+          .flatMap(release => Object.values(release.images).map(image => image.ref))
           .filter(ref => !liveRefs.includes(ref))
       )
     ]
@@ -550,12 +639,9 @@ describe('deploy to the lab host', () => {
     })
     try {
       const reporter = new MemoryReporter()
-      const host = new HostDeployment(
-        own,
-        { ...secondPlan, releaseId: live, keepReleases: 1 },
-        reporter
-      )
-      await host.prune()
+      const host = hostFor(own, { ...second.settings, keepReleases: 1 }, live, reporter)
+      // As the old HostDeployment.prune() with releaseId = live and no previous release.
+      await prune(host, [live])
       expect(reporter.lines.join('\n')).toMatch(/removed \d+ old release\(s\)/)
     } finally {
       await own.dispose()

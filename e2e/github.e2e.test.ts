@@ -9,12 +9,19 @@
  * healthy release to go back to: no token (R1), deployments refused (R2), recorded (R3),
  * rollback (to R2), then a deploy that fails and is rolled back automatically.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { createInterface } from 'node:readline'
-import { NODE24, ROOT, docker, labEnv, referenceStackEnv, runCli, runStep } from './lab.js'
+import {
+  ROOT,
+  docker,
+  labEnv,
+  referenceStackEnv,
+  runCli,
+  runStep,
+  startFakeGithubApi
+} from './lab.js'
 import type { RecordedRequest } from '../test/stand-ins/fake-github-api.js'
 import { commentMarker, parseCommentData } from '../src/report/github-comment.js'
 
@@ -89,14 +96,7 @@ const unmasked = (stdout: string): string =>
     .join('\n')
 
 beforeAll(async () => {
-  fake = spawn(NODE24, [path.join(ROOT, 'test', 'stand-ins', 'fake-github-api.ts')], {
-    stdio: ['pipe', 'pipe', 'inherit']
-  })
-  const lines = createInterface({ input: fake.stdout as NodeJS.ReadableStream })
-  apiUrl = await new Promise<string>((resolve, reject) => {
-    fake.once('exit', code => reject(new Error(`the fake GitHub API exited with ${code}`)))
-    lines.once('line', line => resolve((JSON.parse(line) as { url: string }).url))
-  })
+  ;({ fake, apiUrl } = await startFakeGithubApi())
 })
 
 afterAll(async () => {

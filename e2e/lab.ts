@@ -2,7 +2,8 @@
  * Helpers for end-to-end tests against the lab (test/lab/up.sh): the lab's coordinates from
  * .lab/env, and ways to run the bundled action and CLI exactly as users and the runner do.
  */
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -236,4 +237,20 @@ export async function releaseFilesFor(
   const config = await loadComposeConfig(ref, executor)
   const files = await loadProjectFiles(ref, executor, config, new Map())
   return { compose: releaseComposeOf(files, []), files, filesOverride: '{}\n' }
+}
+
+/**
+ * Starts the GitHub API stand-in (test/stand-ins/fake-github-api.ts; nothing in the tests talks
+ * to GitHub) and returns its process and the URL it serves on. Kill the process in afterAll.
+ */
+export async function startFakeGithubApi(): Promise<{ fake: ChildProcess; apiUrl: string }> {
+  const fake = spawn(NODE24, [path.join(ROOT, 'test', 'stand-ins', 'fake-github-api.ts')], {
+    stdio: ['pipe', 'pipe', 'inherit']
+  })
+  const lines = createInterface({ input: fake.stdout as NodeJS.ReadableStream })
+  const apiUrl = await new Promise<string>((resolve, reject) => {
+    fake.once('exit', code => reject(new Error(`the fake GitHub API exited with ${code}`)))
+    lines.once('line', line => resolve((JSON.parse(line) as { url: string }).url))
+  })
+  return { fake, apiUrl }
 }

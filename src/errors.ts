@@ -38,6 +38,11 @@ export interface DeployErrorFields {
   outcome: HostOutcome
   rolledBackTo?: string
   otherHosts?: OtherHostOutcome[]
+  /**
+   * The backup taken on this host before the failing step (a failed migration may have
+   * committed part of its work): the file to restore from.
+   */
+  backup?: string
 }
 
 /** One sentence per other host, for messages. */
@@ -64,6 +69,7 @@ export class DeployError extends Error {
   readonly outcome: HostOutcome
   readonly rolledBackTo: string | undefined
   readonly otherHosts: OtherHostOutcome[]
+  readonly backup: string | undefined
 
   constructor(fields: DeployErrorFields) {
     super(renderDeployError(fields))
@@ -75,6 +81,7 @@ export class DeployError extends Error {
     this.outcome = fields.outcome
     this.rolledBackTo = fields.rolledBackTo
     this.otherHosts = fields.otherHosts ?? []
+    this.backup = fields.backup
   }
 
   /** The same failure, with what became of the hosts that had already deployed. */
@@ -90,7 +97,8 @@ export class DeployError extends Error {
       reason: this.reason,
       outcome: this.outcome,
       rolledBackTo: this.rolledBackTo,
-      otherHosts: this.otherHosts
+      otherHosts: this.otherHosts,
+      backup: this.backup
     }
   }
 }
@@ -104,6 +112,11 @@ function renderDeployError(fields: DeployErrorFields): string {
     fields.task === 'deploy' && fields.outcome === 'rolled back'
       ? `; rolled back to ${fields.rolledBackTo}, which is serving`
       : ''
+  // A migration that failed may have committed part of its work: say where the data is.
+  const backup =
+    fields.backup && fields.step === 'migrate'
+      ? `. The database was backed up before the migration: restore from ${fields.backup} if it committed part of its work`
+      : ''
   const others = (fields.otherHosts ?? []).map(describeOtherHost)
-  return `${head}${back}${others.length > 0 ? `. ${others.join('; ')}` : ''}`
+  return `${head}${back}${backup}${others.length > 0 ? `. ${others.join('; ')}` : ''}`
 }

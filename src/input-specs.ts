@@ -8,6 +8,14 @@ export interface InputSpec {
   description: string
   default?: string
   required?: boolean
+  /**
+   * The input holds secrets, and how to find them in its text (inputs.ts, inputSecrets): each
+   * one is masked in the log and redacted from everything we write or send, and the CLI takes
+   * the input only from the environment (argv is visible to every user in `ps`).
+   * value: the whole value (line by line when it has several); env-lines: the values of its
+   * KEY=value lines; secret-files: the values of the secret-files format.
+   */
+  secret?: 'value' | 'env-lines' | 'secret-files'
 }
 
 export const INPUT_SPECS: readonly InputSpec[] = [
@@ -64,6 +72,7 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   },
   {
     name: 'registry-password',
+    secret: 'value',
     description: 'build: password or token for the registry. Masked in logs, never put in argv.'
   },
   {
@@ -190,6 +199,7 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   },
   {
     name: 'ssh-key',
+    secret: 'value',
     description:
       'deploy, rollback: the private key (OpenSSH or PEM, no passphrase). Written 0600 to a private folder and removed in the post step.'
   },
@@ -226,6 +236,7 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   },
   {
     name: 'secrets',
+    secret: 'env-lines',
     description:
       'deploy: more KEY=value lines for the .env, each value masked in logs; pass them from GitHub secrets.'
   },
@@ -236,6 +247,7 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   },
   {
     name: 'secret-files',
+    secret: 'secret-files',
     description:
       "smoke, deploy: contents for compose `secrets:` files, from GitHub secrets: `NAME=value` for one line, or `NAME<<EOF`, the lines, `EOF` for several (a TLS key). Written 0400 on the host, masked in logs, never in argv. A secret's file in the working tree is used when it is not given here. CLI: only from STACK_DEPLOY_SECRET_FILES."
   },
@@ -318,6 +330,7 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   },
   {
     name: 'github-token',
+    secret: 'value',
     description:
       'A token for the GitHub API (e.g. github.token), to record deploys and rollbacks as GitHub deployments (needs `deployments: write`) and for pr-comment (needs `pull-requests: write`). Masked in logs. Empty: no GitHub API call at all. CLI: only from STACK_DEPLOY_GITHUB_TOKEN.'
   },

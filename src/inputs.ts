@@ -467,6 +467,57 @@ export function parseSecretFiles(text: string): Record<string, string> {
   return files
 }
 
+/**
+ * The secret values in the inputs that input-specs.ts marks `secret`, as the action and the CLI
+ * register them (registerInputSecrets) before anything else reads the inputs, so that not even
+ * an error about another input can show one. Never throws: text that does not parse (the error
+ * comes later, from parseInputs) is read line by line, erring on the side of too much.
+ */
+export function inputSecrets(get: InputGetter): string[] {
+  const found: string[] = []
+  for (const spec of INPUT_SPECS) {
+    const text = spec.secret ? get(spec.name) : ''
+    if (text.trim() === '') continue
+    if (spec.secret === 'value') found.push(text)
+    else if (spec.secret === 'env-lines') found.push(...envLineValues(text))
+    else if (spec.secret === 'secret-files') found.push(...secretFileValues(text))
+  }
+  return found
+}
+
+/** Registers every input secret with the reporter: masked in the log, redacted from the rest. */
+export function registerInputSecrets(
+  get: InputGetter,
+  reporter: { setSecret(value: string): void }
+): void {
+  for (const value of inputSecrets(get)) reporter.setSecret(value)
+}
+
+/** KEY=value lines (the secrets input): each value, unquoted; a line without `=` whole. */
+function envLineValues(text: string): string[] {
+  return text.split(/\r?\n/).flatMap(raw => {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#')) return []
+    // A line that is not KEY=value may be a value pasted alone: buildEnvFile's error quotes it.
+    if (!line.includes('=')) return [line]
+    const value = line.slice(line.indexOf('=') + 1).trim()
+    const unquoted = /^(['"])(.*)\1$/.exec(value)?.[2] ?? value
+    return unquoted ? [unquoted] : []
+  })
+}
+
+/** The secret-files input's values; when it does not parse, every line but `NAME<<DELIMITER`. */
+function secretFileValues(text: string): string[] {
+  try {
+    return Object.values(parseSecretFiles(text))
+  } catch {
+    return text
+      .split(/\r?\n/)
+      .filter(line => !/^\s*[^=<\s]+<<\S+\s*$/.test(line))
+      .map(line => /^\s*[^=<\s]+=(.*)$/.exec(line)?.[1] ?? line)
+  }
+}
+
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
 export function parseInputs(get: InputGetter): Inputs {

@@ -11,12 +11,50 @@ import {
   type SshState
 } from '../../src/exec/remote.js'
 import type { HostSession } from '../../src/deploy/session.js'
+import {
+  acquireLockCommand,
+  heldCommand,
+  releaseLockArgv,
+  renewLockArgv,
+  takeOverLockCommand
+} from '../../src/deploy/host-lock.js'
+
+/** The lock scripts' texts (host-lock.ts), to tell which one a call runs. */
+const OWNER = {
+  token: 'a'.repeat(16),
+  owner: 'x',
+  runUrl: undefined,
+  acquiredAt: '',
+  ttlSeconds: 1
+}
+const LOCK_SCRIPTS: Record<string, string> = {
+  [acquireLockCommand('/l', OWNER).argv[2] as string]: 'lock:acquire',
+  [takeOverLockCommand('/l', OWNER, { token: '', mtime: 0 }).argv[2] as string]: 'lock:take-over',
+  [renewLockArgv('/l', OWNER.token)[2] as string]: 'lock:renew',
+  [releaseLockArgv('/l', OWNER.token)[2] as string]: 'lock:release'
+}
+const HELD_SCRIPT = heldCommand('/l', OWNER.token, 'x', 1, ['true'])[2] as string
+
+/** The command a heldCommand wrapper runs, or undefined for any other argv. */
+export function heldInner(argv: string[]): string[] | undefined {
+  // remoteScriptArgv(script, [inner script, lockDir, token, id, seconds, ...argv])
+  return argv[0] === 'bash' && argv[2] === HELD_SCRIPT ? argv.slice(9) : undefined
+}
+
+/** What the fake host answers a lock script when the test says nothing: the lock is free. */
+const LOCK_ANSWERS: Record<string, string> = {
+  'lock:acquire': 'acquired\n',
+  'lock:renew': 'renewed\n',
+  'lock:release': 'released\n'
+}
 
 export interface FakeCall {
   argv: string[]
   /** A short name for sequence assertions: see label(). */
   label: string
   input: string | undefined
+  /** The environment the command was given (DOCKER_CONFIG for a registry login). */
+  env?: Record<string, string>
 }
 
 export type Responder = (argv: string[], call: FakeCall) => Partial<CommandResult> | undefined
@@ -24,10 +62,15 @@ export type Responder = (argv: string[], call: FakeCall) => Partial<CommandResul
 const COMPOSE_COMMANDS = new Set(['pull', 'run', 'up', 'create', 'config', 'ps', 'exec', 'down'])
 
 /**
- * `compose up …` for `docker compose <base flags> up …`, `script:<first line>` for one of our
- * bash scripts, the argv itself otherwise.
+ * `compose up …` for `docker compose <base flags> up …`, `lock:acquire` (…) for a lock script,
+ * the command's own label for one run under the lock (heldCommand), `script:<first line>` for
+ * one of our other bash scripts, the argv itself otherwise.
  */
 export function label(argv: string[]): string {
+  const held = heldInner(argv)
+  if (held) return label(held)
+  const lock = argv[0] === 'bash' ? LOCK_SCRIPTS[argv[2] ?? ''] : undefined
+  if (lock) return lock
   if (argv[0] === 'docker' && argv[1] === 'compose') {
     const at = argv.findIndex(
       (arg, index) => index > 1 && COMPOSE_COMMANDS.has(arg) && argv[index - 1] !== '-p'
@@ -42,13 +85,15 @@ export function label(argv: string[]): string {
 }
 
 export class FakeSession implements HostSession {
-  readonly host = 'deploy@h1'
   readonly address = '127.0.0.1'
   readonly calls: FakeCall[] = []
   /** Files written with writeFile, by path: what a later `cat` prints. */
   readonly files = new Map<string, { content: string; mode: string }>()
 
-  constructor(private readonly respond: Responder = () => undefined) {}
+  constructor(
+    private readonly respond: Responder = () => undefined,
+    readonly host: string = 'deploy@h1'
+  ) {}
 
   /** The labels of every call so far, in order. */
   labels(): string[] {
@@ -57,9 +102,11 @@ export class FakeSession implements HostSession {
 
   async run(argv: string[], options: RemoteRunOptions = {}): Promise<CommandResult> {
     const input = typeof options.input === 'string' ? options.input : undefined
-    const call: FakeCall = { argv, label: label(argv), input }
+    const call: FakeCall = { argv, label: label(argv), input, env: options.env }
     this.calls.push(call)
-    const answer = this.respond(argv, call)
+    const answer = this.respond(heldInner(argv) ?? argv, call)
+    if (!answer && LOCK_ANSWERS[call.label])
+      return this.result(argv, { stdout: LOCK_ANSWERS[call.label] })
     if (!answer && argv[0] === 'cat' && argv.length === 2 && this.files.has(argv[1] as string))
       return this.result(argv, { stdout: this.files.get(argv[1] as string)?.content })
     return this.result(argv, answer ?? {})

@@ -143,8 +143,9 @@ class GithubClient {
 function hostsLabel(hosts) {
     return hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`;
 }
+const asIs = text => text;
 /** POST /deployments: a deployment of the commit, with no merge and no required checks (the workflow already decided to deploy). */
-function deploymentBody(spec) {
+function deploymentBody(spec, redact = asIs) {
     const description = spec.task === 'deploy'
         ? `Deploy ${spec.release} of ${spec.project} to ${hostsLabel(spec.hosts)}`
         : `Roll back ${spec.project} on ${hostsLabel(spec.hosts)} to ${spec.release === 'previous' ? 'the previous release' : spec.release}`;
@@ -156,7 +157,7 @@ function deploymentBody(spec) {
         environment: spec.environment,
         production_environment: isProductionEnvironment(spec.environment),
         transient_environment: false,
-        description: truncateDescription(description),
+        description: truncateDescription(redact(description)),
         payload: { project: spec.project, release: spec.release, hosts: spec.hosts }
     };
 }
@@ -176,13 +177,15 @@ function oneLine(text) {
 /**
  * The failure status's description: where it failed (host and step, for the deploy stage's
  * errors), what became of that host, and of the others, within GitHub's 140 characters. All of
- * it comes from the DeployError's fields.
+ * it comes from the DeployError's fields. The reason may quote a command's output (the last
+ * lines of a failed migration): `redact` blanks the secrets in it before anything is cut, so
+ * that a cut never leaves the start of a secret.
  */
-function describeDeployFailure(task, error) {
+function describeDeployFailure(task, error, redact = asIs) {
     const verb = task === 'deploy' ? 'Deploy' : 'Rollback';
     if (!(error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DeployError */ .sH)) {
-        const message = error instanceof Error ? error.message : String(error);
-        return truncateDescription(`${verb} failed: ${oneLine(message)}`);
+        const message = redact(error instanceof Error ? error.message : String(error));
+        return truncateDescription(redact(`${verb} failed: ${oneLine(message)}`));
     }
     const outcome = task !== 'deploy'
         ? ''
@@ -190,7 +193,7 @@ function describeDeployFailure(task, error) {
             ? `; rolled back to ${error.rolledBackTo}`
             : `; ${error.outcome}`;
     // The host is in the description already; what the outcome says is not repeated.
-    const reason = oneLine(error.reason.replace(/;\s*the previous release keeps serving/, ''))
+    const reason = oneLine(redact(error.reason).replace(/;\s*the previous release keeps serving/, ''))
         .split(` on ${error.host}`)
         .join('');
     const others = error.otherHosts
@@ -198,13 +201,16 @@ function describeDeployFailure(task, error) {
         ? `${other.host} keeps the new release`
         : `${other.host} ${other.outcome} to ${other.release}`)
         .join(', ');
-    return truncateDescription(`${verb} failed on ${error.host} at ${error.step}${outcome}${others ? ` (${others})` : ''}: ${reason}`);
+    // The file name only: the status has 140 characters, and the error annotation has the path.
+    const backup = error.backup && error.step === 'migrate' ? `; backup ${error.backup.split('/').pop()}` : '';
+    return truncateDescription(redact(`${verb} failed on ${error.host} at ${error.step}${outcome}${backup}${others ? ` (${others})` : ''}: ${reason}`));
 }
 /** HTTP statuses after which GitHub will refuse the next calls too: the token lacks a permission. */
 const REFUSED = new Set([401, 403, 404]);
 /**
  * One deployment and its statuses: created, then `in_progress`, then `success` or `failure`.
  * After a refusal (no permission) it stops calling; after any other error it tries the next status.
+ * Every description is redacted (the reporter's secrets) before it is cut and sent.
  */
 class DeploymentRecorder {
     client;
@@ -216,6 +222,7 @@ class DeploymentRecorder {
     refused = false;
     /** The states that GitHub accepted, in order. */
     sent = [];
+    redact = text => this.reporter.redact(text);
     constructor(client, repo, spec, logUrl, reporter) {
         this.client = client;
         this.repo = repo;
@@ -235,7 +242,7 @@ class DeploymentRecorder {
     /** Creates the deployment and marks it in progress. */
     async start() {
         try {
-            const created = await this.client.createDeployment(this.repo, deploymentBody(this.spec));
+            const created = await this.client.createDeployment(this.repo, deploymentBody(this.spec, this.redact));
             if (typeof created.id !== 'number') {
                 this.reporter.warning(`GitHub did not create a deployment for ${this.spec.environment} (no id in its answer); no deployment status is recorded.`);
                 return;
@@ -266,7 +273,7 @@ class DeploymentRecorder {
     async fail(error) {
         await this.status({
             state: 'failure',
-            description: describeDeployFailure(this.spec.task, error)
+            description: describeDeployFailure(this.spec.task, error, this.redact)
         });
     }
     async status(body) {
@@ -275,7 +282,7 @@ class DeploymentRecorder {
         try {
             await this.client.createDeploymentStatus(this.repo, this.id, {
                 ...body,
-                description: truncateDescription(body.description),
+                description: truncateDescription(this.redact(body.description)),
                 ...(this.logUrl ? { log_url: this.logUrl } : {})
             });
             this.sent.push(body.state);
@@ -288,13 +295,15 @@ class DeploymentRecorder {
 /**
  * Adds one stage's row to the pull request's comment for `project`: finds the comment by its
  * marker (through every page), merges the row into the rows it keeps, and updates it; or
- * creates the comment when there is none yet.
+ * creates the comment when there is none yet. The rows' details, and then the whole body, are
+ * redacted (the reporter's secrets): a failed stage's detail may quote a command's output.
  */
 async function upsertPullRequestRow(client, repo, pullRequest, project, row, reporter) {
     try {
         const existing = await client.findIssueComment(repo, pullRequest, page => (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .findMarkedComment */ .Jp)(page, project));
-        const data = (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .mergeRow */ .Dd)(existing ? (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .parseCommentData */ .nD)(existing.body ?? '', project) : { project, rows: [] }, row);
-        const body = (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .renderComment */ .wQ)(data);
+        const redact = text => reporter.redact(text);
+        const data = (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .mergeRow */ .Dd)(existing ? (0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .parseCommentData */ .nD)(existing.body ?? '', project) : { project, rows: [] }, row, redact);
+        const body = redact((0,_github_comment_js__WEBPACK_IMPORTED_MODULE_2__/* .renderComment */ .wQ)(data));
         if (existing) {
             await client.updateIssueComment(repo, existing.id, body);
             reporter.info(`Updated the ${row.stage} row of the stack-deploy comment on #${pullRequest}`);

@@ -4,7 +4,7 @@
  * named like the action's inputs. With no command it plans, builds and smoke-tests the stack.
  */
 import { parseArgs } from 'node:util'
-import { INPUT_SPECS, parseInputs, type Command } from '../inputs.js'
+import { INPUT_SPECS, parseInputs, registerInputSecrets, type Command } from '../inputs.js'
 import { DEFAULT_PIPELINE, runEngine } from '../engine.js'
 import { LocalExecutor } from '../exec/executor.js'
 import { ConsoleReporter } from '../report/console-reporter.js'
@@ -41,13 +41,7 @@ Options (named like the action's inputs):
 `
 
 /** Inputs that hold secrets: never taken as flags (argv is visible to every user in `ps`). */
-const SECRET_INPUTS = new Set([
-  'registry-password',
-  'ssh-key',
-  'secrets',
-  'secret-files',
-  'github-token'
-])
+const SECRET_INPUTS = new Set(INPUT_SPECS.filter(spec => spec.secret).map(spec => spec.name))
 
 /** Short or alternative flag names for some inputs; every other input is `--<input-name>`. */
 const ALIASES: Record<string, { input: string; short?: string; multiple?: boolean }> = {
@@ -90,6 +84,13 @@ export function envNameOf(input: string): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `plan` prints its table on stdout; otherwise stdout is kept for results (JSON) and the
+  // progress, the table included, goes to stderr. Made first, so that the secrets are
+  // registered (and redacted, even from an error about the inputs) before anything else.
+  let toStdout = false
+  const reporter = new ConsoleReporter(text =>
+    toStdout ? process.stdout.write(text) : process.stderr.write(text)
+  )
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -118,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
       fromFlags[input] = fromFlags[input] ? `${fromFlags[input]}\n${text}` : text
     }
     Object.assign(inputValues, fromFlags)
+    registerInputSecrets(name => inputValues[name] ?? '', reporter)
     const inputs = parseInputs(name => inputValues[name] ?? '')
 
     const stages: readonly Command[] =
@@ -129,12 +131,7 @@ export async function main(argv: string[]): Promise<number> {
           ? ['build', inputs.command]
           : [inputs.command]
     const jsonOutput = Boolean(values.json)
-    // `plan` prints its table on stdout; otherwise stdout is kept for results (JSON) and the
-    // progress, the table included, goes to stderr.
-    const toStdout = command === 'plan' && !jsonOutput
-    const reporter = new ConsoleReporter(text =>
-      toStdout ? process.stdout.write(text) : process.stderr.write(text)
-    )
+    toStdout = command === 'plan' && !jsonOutput
     const result = await runEngine(inputs, stages, new LocalExecutor(process.stderr), reporter)
     if (jsonOutput) {
       const payload =
@@ -154,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    process.stderr.write(`stack-deploy: ${message}\n`)
+    process.stderr.write(`stack-deploy: ${reporter.redact(message)}\n`)
     return 1
   }
 }

@@ -150,31 +150,6 @@ export function parseDiskFree(output: string): number | undefined {
   return available && /^\d+$/.test(available) ? Number(available) : undefined
 }
 
-export const lockCommands = {
-  /** Fails when the lock exists: mkdir is the atomic test-and-set. */
-  acquire: (layout: ReleaseLayout): string[] => ['mkdir', layout.lockDir],
-  readOwner: (layout: ReleaseLayout): string[] => [
-    'cat',
-    path.posix.join(layout.lockDir, 'owner.json')
-  ],
-  /** Seconds since the lock directory was made, from the host's own clock. */
-  age: (layout: ReleaseLayout): string[] => ['stat', '-c', '%Y', layout.lockDir],
-  now: (): string[] => ['date', '+%s'],
-  /** A stale lock is moved aside atomically, so two deploys can't both take it over. */
-  moveAside: (layout: ReleaseLayout, token: string): string[] => [
-    'mv',
-    '-T',
-    layout.lockDir,
-    `${layout.lockDir}.stale-${token}`
-  ],
-  removeAside: (layout: ReleaseLayout, token: string): string[] => [
-    'rm',
-    '-rf',
-    `${layout.lockDir}.stale-${token}`
-  ],
-  release: (layout: ReleaseLayout): string[] => ['rm', '-rf', layout.lockDir]
-}
-
 export const releaseCommands = {
   makeRelease: (layout: ReleaseLayout): string[] => ['mkdir', '-p', layout.release],
   listReleases: (layout: ReleaseLayout): string[] => ['ls', '-1', layout.releases],
@@ -207,13 +182,24 @@ export const releaseCommands = {
   ]
 }
 
+function scaledToZero(jobs: readonly string[]): string[] {
+  return jobs.flatMap(job => ['--scale', `${job}=0`])
+}
+
 export const composeCommands = {
   pull: (base: string[]): string[] => [...base, 'pull', '--quiet'],
   /** One run of the migration service from the new release's image; its dependencies start as needed. */
   migrate: (base: string[], service: string): string[] => [...base, 'run', '--rm', '-T', service],
-  up: (base: string[], waitTimeoutSeconds: number): string[] => [
+  /**
+   * `jobsDone`: one-shot jobs that already ran for this release (the migration, run on its own
+   * before the switch). Compose starts a one-shot job again on every `up` (docker/compose
+   * #11808, #11590), so they are scaled to 0: their old containers go, and compose does not wait
+   * for a dependency with no containers.
+   */
+  up: (base: string[], waitTimeoutSeconds: number, jobsDone: readonly string[] = []): string[] => [
     ...composeUpWaitArgs(base, waitTimeoutSeconds),
-    '--remove-orphans'
+    '--remove-orphans',
+    ...scaledToZero(jobsDone)
   ],
   /**
    * Containers brought to the new configuration without starting them: for the one-shot jobs
@@ -231,13 +217,19 @@ export const composeCommands = {
    * --no-deps: compose hashes a service's configuration without its depends_on then, and the
    * next plain `up` would recreate the container it made.
    */
-  scaleUp: (base: string[], service: string, count: number): string[] => [
+  scaleUp: (
+    base: string[],
+    service: string,
+    count: number,
+    jobsDone: readonly string[] = []
+  ): string[] => [
     ...base,
     'up',
     '--detach',
     '--no-recreate',
     '--scale',
     `${service}=${count}`,
+    ...scaledToZero(jobsDone),
     service
   ]
 }

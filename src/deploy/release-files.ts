@@ -1,7 +1,7 @@
 /**
  * The project's files on a host, as data: how compose addresses a release, which files are
  * sent and which are hard-linked from the live release, where objects, persistent folders and
- * secrets are, and what the summary says about them. Pure; deploy.ts runs the commands.
+ * secrets are. Pure; steps/upload.ts runs the commands, report/deploy-summary.ts says what shipped.
  */
 import * as path from 'node:path'
 import type { FileEntry, FileLocations, ProjectFiles } from '../compose/project-files.js'
@@ -99,35 +99,4 @@ export function hostLocations(layout: ReleaseLayout): FileLocations {
 export function objectsToPrune(present: string[], kept: (string[] | undefined)[]): string[] {
   const keep = new Set(kept.flatMap(list => list ?? []))
   return present.filter(name => /^[0-9a-f]{16}-/.test(name) && !keep.has(name)).sort()
-}
-
-/** The summary's account of the release's files: what was shipped, kept, checked. */
-export function filesSummary(
-  files: ProjectFiles,
-  counts?: { sent: number; linked: number; bytesSent: number }
-): string {
-  const lines: string[] = []
-  const shipped = files.shipped.filter(s => !s.usedBy.every(u => u === 'compose file'))
-  lines.push(
-    `Shipped with the release: ${files.composeFiles.length} compose file(s)${
-      shipped.length > 0 ? `, ${shipped.map(s => `\`${s.relative}\``).join(', ')}` : ''
-    }${
-      counts
-        ? ` (${counts.sent} file(s) sent, ${counts.bytesSent} bytes; ${counts.linked} unchanged, hard-linked)`
-        : ''
-    }`
-  )
-  if (files.persistent.length > 0)
-    lines.push(
-      `Persistent, in \`shared/\` (kept across releases): ${files.persistent
-        .map(p => `\`${p.relative}\` (${p.services.join(', ')})`)
-        .join(', ')}`
-    )
-  if (files.hostPaths.length > 0)
-    lines.push(
-      `Host paths, left as they are: ${files.hostPaths.map(h => `\`${h.path}\` (${h.usedBy})`).join(', ')}`
-    )
-  if (files.secrets.length > 0)
-    lines.push(`Secret files (0400): ${files.secrets.map(s => `\`${s.name}\``).join(', ')}`)
-  return lines.join('  \n')
 }

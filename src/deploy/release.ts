@@ -9,7 +9,8 @@
  *   store/                   bind-mounted material by content (<hash>-<name>); see compose/project-files.ts
  *   backups/                 <release-id>-<service>.sql.gz database dumps
  *   audit.log                one JSON line per deploy and rollback
- *   .lock/                   the deploy lock (mkdir is atomic), owner.json inside
+ *   .lock/                   the deploy lock: owner.json, token, heartbeat, busy/ (see host-lock.ts)
+ *   .lock.flock              what the lock scripts flock while they change .lock/
  */
 import * as path from 'node:path'
 import type { ImageMap } from '../build/images.js'

@@ -8,19 +8,17 @@ import type { Plan } from '../compose/plan.js'
 import type { ComposeProjectRef } from '../compose/types.js'
 import { RemoteExecutor } from '../exec/remote.js'
 import { endpointLabel, type SshEndpoint } from '../exec/ssh.js'
-import { DeployError, InputError, type OtherHostOutcome } from '../errors.js'
+import { InputError, type OtherHostOutcome } from '../errors.js'
 import { type DeployInputs } from '../inputs.js'
 import type { Reporter } from '../report/reporter.js'
-import {
-  HostDeployment,
-  deploySummary,
-  healthUrlFor,
-  type DeployPlan,
-  type HostReport
-} from './deploy.js'
+import { deploySummary, notStartedReport, type HostReport } from '../report/deploy-summary.js'
+import { composeRuntime } from './compose-runtime.js'
+import { hostContext, type HostContext } from './host.js'
+import { forEachHost, type ForEachHostOptions } from './hosts.js'
 import { deployOverrideYaml } from './override.js'
+import { deployHost, prepareHost, rollbackHost, undoDeploy } from './pipeline.js'
+import { PostStateRecorder } from './post.js'
 import { rollingServices } from './rolling.js'
-import type { HeldLock } from './post.js'
 import {
   EnvFileError,
   buildEnvFile,
@@ -33,6 +31,9 @@ import {
 import { filesOverrideYaml, secretHashes, type ProjectFiles } from '../compose/project-files.js'
 import { loadSecretFiles } from '../compose/load.js'
 import { hostLocations, releaseComposeOf } from './release-files.js'
+import { DEFAULT_TIMEOUTS, type DeployRelease, type HostSettings } from './settings.js'
+import { releaseLock } from './steps/lock.js'
+import { healthUrlFor } from './steps/verify.js'
 
 export interface DeployContext {
   ref: ComposeProjectRef
@@ -59,8 +60,8 @@ export interface DeployOutcome {
   url: string | undefined
 }
 
-/** Everything a host needs, read and checked before any connection is made. */
-export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan {
+/** The new release, read and checked before any connection is made. */
+export function prepareRelease(context: DeployContext, now: Date): DeployRelease {
   const releaseIdNow = makeReleaseId(now, context.sha)
   const unpinned = unpinnedImages(context.images)
   if (Object.keys(context.images).length === 0) {
@@ -96,9 +97,10 @@ export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan
       )
     }
   }
+  const { backupService, migrateService } = context.inputs
   return {
-    ...hostSettings(context, releaseComposeOf(context.files, context.ref.profiles)),
     releaseId: releaseIdNow,
+    compose: releaseComposeOf(context.files, context.ref.profiles),
     files: context.files,
     filesOverride: filesOverrideYaml(
       context.files,
@@ -110,36 +112,23 @@ export function prepareDeployPlan(context: DeployContext, now: Date): DeployPlan
     envFile,
     imagesOverride: deployOverrideYaml(context.plan, context.images),
     registry: context.registry,
-    backupService: context.inputs.backupService,
-    migrateService: context.inputs.migrateService,
+    backup: backupService ? { service: backupService, keep: context.inputs.backupKeep } : undefined,
+    migrate: migrateService
+      ? { service: migrateService, timeoutSeconds: context.inputs.migrateTimeoutSeconds }
+      : undefined,
     minFreeMiB: context.inputs.minFreeMiB
   }
 }
 
 /** What a deploy and a rollback both need on each host, from the inputs and the compose plan. */
-function hostSettings(
+export function hostSettings(
   context: RollbackContext,
-  compose: ReleaseCompose
-): Omit<
-  DeployPlan,
-  | 'releaseId'
-  | 'files'
-  | 'filesOverride'
-  | 'secretFiles'
-  | 'images'
-  | 'envFile'
-  | 'imagesOverride'
-  | 'registry'
-  | 'backupService'
-  | 'migrateService'
-  | 'minFreeMiB'
-> {
+  fallbackCompose: ReleaseCompose
+): HostSettings {
   return {
     project: context.plan.project,
     deployPath: context.inputs.deployPath,
-    compose,
-    backupKeep: context.inputs.backupKeep,
-    migrateTimeoutSeconds: context.inputs.migrateTimeoutSeconds,
+    fallbackCompose,
     waitTimeoutSeconds: context.waitTimeoutSeconds,
     lockTimeoutSeconds: context.inputs.lockTimeoutSeconds,
     lockTtlSeconds: context.inputs.lockTtlSeconds,
@@ -154,7 +143,8 @@ function hostSettings(
     healthRetries: context.inputs.healthRetries,
     sha: context.sha,
     actor: context.actor,
-    runUrl: context.runUrl
+    runUrl: context.runUrl,
+    timeouts: DEFAULT_TIMEOUTS
   }
 }
 
@@ -191,102 +181,82 @@ async function connect(
   })
 }
 
+/** The hosts of a task: connect, record for the post step, and one context each. */
+function hostsOf(
+  context: RollbackContext,
+  settings: HostSettings,
+  reporter: Reporter,
+  releaseId: string | undefined
+): Pick<
+  ForEachHostOptions<SshEndpoint, HostContext>,
+  'endpoints' | 'label' | 'connect' | 'post' | 'open' | 'hostOf'
+> {
+  return {
+    endpoints: context.inputs.hosts,
+    label: endpointLabel,
+    connect: endpoint => connect(endpoint, context.inputs, reporter),
+    post: new PostStateRecorder((name, value) => reporter.saveState(name, value)),
+    open: (session, onLocked) =>
+      hostContext({
+        session,
+        settings,
+        reporter,
+        runtime: composeRuntime,
+        releaseId,
+        onLocked
+      }),
+    hostOf: host => host.session.host
+  }
+}
+
 /** Deploys to every host in order; on a failure, rolls back the hosts already switched. */
 export async function deployStage(
   context: DeployContext,
   reporter: Reporter,
   now: Date = new Date()
 ): Promise<DeployOutcome> {
-  const plan = prepareDeployPlan(context, now)
-  for (const secret of plan.secretFiles) reporter.setSecret(secret.content)
+  const release = prepareRelease(context, now)
+  const settings = hostSettings(context, release.compose)
+  for (const secret of release.secretFiles) reporter.setSecret(secret.content)
   for (const folder of context.files.persistent.filter(p => p.filesHere > 0))
     reporter.warning(
       `${folder.relative} (mounted writable by ${folder.services.join(', ')}) has ${folder.filesHere} file(s) in the working tree; persistent folders live in shared/ on the host and start empty, so these are not copied. If they are content to ship, mark the path "release" in the paths input`
     )
   const owner = ownerOf(context)
-  const reports: HostReport[] = []
-  const done: { remote: RemoteExecutor; host: HostDeployment }[] = []
-  const remotes: RemoteExecutor[] = []
-  const hosts: HostDeployment[] = []
-  const locks: HeldLock[] = []
+  // Hosts that could not be reached, then every host that was.
+  const unreached: HostReport[] = []
+  const hosts: HostContext[] = []
+  const reports = () => [...unreached, ...hosts.map(h => h.report)]
+  const summary = () =>
+    reporter.addSummary(deploySummary(`Deploy ${release.releaseId}`, reports(), release.files))
+  const base = hostsOf(context, settings, reporter, release.releaseId)
   try {
-    // Every host is reached (its key pinned, its address answering), checked and locked
-    // before the first one changes: a problem with the last host must not cost the first a
-    // needless switch and rollback in production.
-    for (const endpoint of context.inputs.hosts) {
-      const remote = await connect(endpoint, context.inputs, reporter).catch((error: Error) => {
-        reports.push({
-          host: endpointLabel(endpoint),
-          result: 'not started',
-          steps: [
-            { step: 'connect', seconds: 0, ok: false, detail: error.message.split('\n')[0] ?? '' }
-          ],
-          backup: undefined,
-          migrationOutput: '',
-          previous: undefined
-        })
-        throw error
-      })
-      remotes.push(remote)
-      reporter.saveState('ssh', JSON.stringify(remotes.map(r => r.state())))
-      hosts.push(
-        new HostDeployment(remote, plan, reporter, undefined, lock => {
-          locks.push(lock)
-          reporter.saveState('deploy-locks', JSON.stringify(locks))
-        })
-      )
-    }
-    for (const host of hosts) {
-      try {
-        await host.preflight()
-        await host.lock(owner)
-      } catch (error) {
-        reports.push(host.report)
-        throw error
-      }
-    }
-    for (const [index, host] of hosts.entries()) {
-      try {
-        await host.deploy(owner, { prepared: true })
-        reports.push(host.report)
-        done.push({ remote: remotes[index] as RemoteExecutor, host })
-      } catch (error) {
-        reports.push(host.report)
-        throw error
-      }
-    }
-  } catch (error) {
-    // Put the hosts that were already switched back on the release they had.
-    const outcomes: OtherHostOutcome[] = []
-    for (const { host } of done.reverse()) {
-      const rolled = await host.rollbackAfterOtherHostFailed((error as Error).message)
-      host.report.result = rolled ? 'rolled back' : host.report.result
-      outcomes.push(otherHostOutcome(host.report, rolled))
-    }
-    await reporter.addSummary(deploySummary(plan.releaseId, reports, plan.files))
-    // The failing host's own outcome stays its own: what became of the others is a field of
-    // its own, never mixed into the failing host's (a status once read it as "rolled back").
-    if (outcomes.length === 0) throw error
-    if (error instanceof DeployError) throw error.withOtherHosts(outcomes.reverse())
-    // A host that failed before its pipeline ran (it could not be reached): the same fields.
-    const failed = reports[reports.length - 1]
-    throw new DeployError({
-      task: 'deploy',
-      host: failed?.host ?? 'a host',
-      step: failed?.steps[failed.steps.length - 1]?.step ?? 'connect',
-      reason: (error as Error).message,
-      outcome: 'nothing switched',
-      otherHosts: outcomes.reverse()
+    await forEachHost({
+      ...base,
+      open: (session, onLocked) => {
+        const host = base.open(session, onLocked)
+        hosts.push(host)
+        return host
+      },
+      unreachable: (label, error) => unreached.push(notStartedReport(label, 'connect', error)),
+      // Every host is reached, checked and locked before the first one changes: a problem
+      // with the last host must not cost the first a needless switch and rollback.
+      prepare: host => prepareHost(host, release, owner),
+      run: host => deployHost(host, release, owner, { prepared: true }),
+      undo: async (host, error) => {
+        const rolled = await undoDeploy(host, release.releaseId, error.message, owner)
+        if (rolled) host.report.result = 'rolled back'
+        return otherHostOutcome(host.report, rolled)
+      },
+      // Every lock this deploy took, released only now (each only if it is still ours).
+      finish: host => releaseLock(host)
     })
-  } finally {
-    // Every lock this deploy took, released only now (each only if it is still ours).
-    for (const host of hosts) await host.unlock().catch(() => undefined)
-    for (const remote of remotes) await remote.dispose()
-    reporter.saveState('ssh', '')
-    reporter.saveState('deploy-locks', '')
+  } catch (error) {
+    await summary()
+    throw error
   }
-  await reporter.addSummary(deploySummary(plan.releaseId, reports, plan.files))
-  return { releaseId: plan.releaseId, reports, url: environmentUrl(context.inputs) }
+  await summary()
+  return { releaseId: release.releaseId, reports: reports(), url: environmentUrl(context.inputs) }
 }
 
 /** What became of a host that had already deployed when a later host failed. */
@@ -302,50 +272,35 @@ export async function rollbackStage(
   context: RollbackContext,
   reporter: Reporter
 ): Promise<DeployOutcome> {
-  const reports: HostReport[] = []
+  // Each release's manifest says how compose runs it; this is only for one that does not.
+  const settings = hostSettings(context, legacyCompose(context.ref.files))
   let target = context.inputs.releaseId
-  const remotes: RemoteExecutor[] = []
-  // Like a deploy's: the post step of a cancelled rollback releases them.
-  const locks: HeldLock[] = []
+  const opened: HostContext[] = []
+  const base = hostsOf(context, settings, reporter, undefined)
   try {
-    for (const endpoint of context.inputs.hosts) {
-      const remote = await connect(endpoint, context.inputs, reporter)
-      remotes.push(remote)
-      reporter.saveState('ssh', JSON.stringify(remotes.map(r => r.state())))
-      const plan: DeployPlan = {
-        ...prepareRollbackPlan(context),
-        releaseId: target ?? 'pending'
+    await forEachHost({
+      ...base,
+      open: (session, onLocked) => {
+        const host = base.open(session, onLocked)
+        opened.push(host)
+        return host
+      },
+      // The first host picks the release (the one before its live one); the others follow.
+      run: async host => {
+        target = await rollbackHost(host, target, ownerOf(context))
       }
-      const host = new HostDeployment(remote, plan, reporter, undefined, lock => {
-        locks.push(lock)
-        reporter.saveState('deploy-locks', JSON.stringify(locks))
-      })
-      const chosen = await host.rollbackTo(target, ownerOf(context))
-      target ??= chosen
-      reports.push(host.report)
-    }
+    })
   } finally {
-    for (const remote of remotes) await remote.dispose()
-    reporter.saveState('ssh', '')
-    reporter.saveState('deploy-locks', '')
-    await reporter.addSummary(deploySummary(`rollback to ${target ?? '?'}`, reports))
+    await reporter.addSummary(
+      deploySummary(
+        `Rollback to ${target ?? '?'}`,
+        opened.map(h => h.report)
+      )
+    )
   }
-  return { releaseId: target as string, reports, url: environmentUrl(context.inputs) }
-}
-
-function prepareRollbackPlan(context: RollbackContext): Omit<DeployPlan, 'releaseId'> {
   return {
-    // Each release's manifest says how compose runs it; this is only for one that does not.
-    ...hostSettings(context, legacyCompose(context.ref.files)),
-    files: undefined,
-    filesOverride: '',
-    secretFiles: [],
-    images: {},
-    envFile: '',
-    imagesOverride: '',
-    registry: undefined,
-    backupService: undefined,
-    migrateService: undefined,
-    minFreeMiB: 0
+    releaseId: target as string,
+    reports: opened.map(h => h.report),
+    url: environmentUrl(context.inputs)
   }
 }

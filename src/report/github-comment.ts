@@ -10,6 +10,7 @@ import type { ScanResult } from '../scan/scan.js'
 import type { SmokeResult } from '../smoke/smoke.js'
 import { describeCounts } from '../scan/summary.js'
 import { tableCell } from './markdown.js'
+import type { Redact } from './redact.js'
 
 export const COMMENT_STAGES = ['build', 'scan', 'smoke'] as const
 export type CommentStage = (typeof COMMENT_STAGES)[number]
@@ -93,12 +94,20 @@ export function parseCommentData(body: string, project: string): CommentData {
   }
 }
 
-/** The rows with `row` in its stage's place (replacing that stage's older row), in stage order. */
-export function mergeRow(data: CommentData, row: CommentRow): CommentData {
+/**
+ * The rows with `row` in its stage's place (replacing that stage's older row), in stage order.
+ * `redact` blanks the secret values in every row's detail (a failure's detail may quote a
+ * command's output), before the detail is cut: a cut must not leave half a secret behind.
+ */
+export function mergeRow(
+  data: CommentData,
+  row: CommentRow,
+  redact: Redact = text => text
+): CommentData {
   // Cut here, not only when rendering: the rows are stored in the body too.
   const rows = [
-    ...data.rows.filter(r => r.stage !== row.stage),
-    { ...row, detail: truncate(row.detail.replace(/\s+/g, ' ').trim(), DETAIL_LIMIT) }
+    ...data.rows.filter(r => r.stage !== row.stage).map(r => ({ ...r, detail: redact(r.detail) })),
+    { ...row, detail: truncate(redact(row.detail).replace(/\s+/g, ' ').trim(), DETAIL_LIMIT) }
   ]
   rows.sort((a, b) => COMMENT_STAGES.indexOf(a.stage) - COMMENT_STAGES.indexOf(b.stage))
   return { project: data.project, rows }

@@ -9,6 +9,7 @@
  */
 import { DeployError } from '../errors.js'
 import { context, getOctokit } from '@actions/github'
+import type { Redact } from './redact.js'
 import type { Reporter } from './reporter.js'
 import {
   commentMarker,
@@ -209,8 +210,10 @@ function hostsLabel(hosts: readonly string[]): string {
   return hosts.length === 1 ? (hosts[0] as string) : `${hosts.length} hosts`
 }
 
+const asIs: Redact = text => text
+
 /** POST /deployments: a deployment of the commit, with no merge and no required checks (the workflow already decided to deploy). */
-export function deploymentBody(spec: DeploymentSpec): DeploymentBody {
+export function deploymentBody(spec: DeploymentSpec, redact: Redact = asIs): DeploymentBody {
   const description =
     spec.task === 'deploy'
       ? `Deploy ${spec.release} of ${spec.project} to ${hostsLabel(spec.hosts)}`
@@ -223,7 +226,7 @@ export function deploymentBody(spec: DeploymentSpec): DeploymentBody {
     environment: spec.environment,
     production_environment: isProductionEnvironment(spec.environment),
     transient_environment: false,
-    description: truncateDescription(description),
+    description: truncateDescription(redact(description)),
     payload: { project: spec.project, release: spec.release, hosts: spec.hosts }
   }
 }
@@ -245,13 +248,19 @@ function oneLine(text: string): string {
 /**
  * The failure status's description: where it failed (host and step, for the deploy stage's
  * errors), what became of that host, and of the others, within GitHub's 140 characters. All of
- * it comes from the DeployError's fields.
+ * it comes from the DeployError's fields. The reason may quote a command's output (the last
+ * lines of a failed migration): `redact` blanks the secrets in it before anything is cut, so
+ * that a cut never leaves the start of a secret.
  */
-export function describeDeployFailure(task: DeploymentTask, error: unknown): string {
+export function describeDeployFailure(
+  task: DeploymentTask,
+  error: unknown,
+  redact: Redact = asIs
+): string {
   const verb = task === 'deploy' ? 'Deploy' : 'Rollback'
   if (!(error instanceof DeployError)) {
-    const message = error instanceof Error ? error.message : String(error)
-    return truncateDescription(`${verb} failed: ${oneLine(message)}`)
+    const message = redact(error instanceof Error ? error.message : String(error))
+    return truncateDescription(redact(`${verb} failed: ${oneLine(message)}`))
   }
   const outcome =
     task !== 'deploy'
@@ -260,7 +269,7 @@ export function describeDeployFailure(task: DeploymentTask, error: unknown): str
         ? `; rolled back to ${error.rolledBackTo}`
         : `; ${error.outcome}`
   // The host is in the description already; what the outcome says is not repeated.
-  const reason = oneLine(error.reason.replace(/;\s*the previous release keeps serving/, ''))
+  const reason = oneLine(redact(error.reason).replace(/;\s*the previous release keeps serving/, ''))
     .split(` on ${error.host}`)
     .join('')
   const others = error.otherHosts
@@ -270,8 +279,13 @@ export function describeDeployFailure(task: DeploymentTask, error: unknown): str
         : `${other.host} ${other.outcome} to ${other.release}`
     )
     .join(', ')
+  // The file name only: the status has 140 characters, and the error annotation has the path.
+  const backup =
+    error.backup && error.step === 'migrate' ? `; backup ${error.backup.split('/').pop()}` : ''
   return truncateDescription(
-    `${verb} failed on ${error.host} at ${error.step}${outcome}${others ? ` (${others})` : ''}: ${reason}`
+    redact(
+      `${verb} failed on ${error.host} at ${error.step}${outcome}${backup}${others ? ` (${others})` : ''}: ${reason}`
+    )
   )
 }
 
@@ -281,12 +295,14 @@ const REFUSED = new Set([401, 403, 404])
 /**
  * One deployment and its statuses: created, then `in_progress`, then `success` or `failure`.
  * After a refusal (no permission) it stops calling; after any other error it tries the next status.
+ * Every description is redacted (the reporter's secrets) before it is cut and sent.
  */
 export class DeploymentRecorder {
   private id: number | undefined
   private refused = false
   /** The states that GitHub accepted, in order. */
   readonly sent: DeploymentState[] = []
+  private readonly redact: Redact = text => this.reporter.redact(text)
 
   constructor(
     private readonly client: GithubClient,
@@ -311,7 +327,10 @@ export class DeploymentRecorder {
   /** Creates the deployment and marks it in progress. */
   async start(): Promise<void> {
     try {
-      const created = await this.client.createDeployment(this.repo, deploymentBody(this.spec))
+      const created = await this.client.createDeployment(
+        this.repo,
+        deploymentBody(this.spec, this.redact)
+      )
       if (typeof created.id !== 'number') {
         this.reporter.warning(
           `GitHub did not create a deployment for ${this.spec.environment} (no id in its answer); no deployment status is recorded.`
@@ -348,7 +367,7 @@ export class DeploymentRecorder {
   async fail(error: unknown): Promise<void> {
     await this.status({
       state: 'failure',
-      description: describeDeployFailure(this.spec.task, error)
+      description: describeDeployFailure(this.spec.task, error, this.redact)
     })
   }
 
@@ -357,7 +376,7 @@ export class DeploymentRecorder {
     try {
       await this.client.createDeploymentStatus(this.repo, this.id, {
         ...body,
-        description: truncateDescription(body.description),
+        description: truncateDescription(this.redact(body.description)),
         ...(this.logUrl ? { log_url: this.logUrl } : {})
       })
       this.sent.push(body.state)
@@ -378,7 +397,8 @@ interface IssueComment {
 /**
  * Adds one stage's row to the pull request's comment for `project`: finds the comment by its
  * marker (through every page), merges the row into the rows it keeps, and updates it; or
- * creates the comment when there is none yet.
+ * creates the comment when there is none yet. The rows' details, and then the whole body, are
+ * redacted (the reporter's secrets): a failed stage's detail may quote a command's output.
  */
 export async function upsertPullRequestRow(
   client: GithubClient,
@@ -392,11 +412,13 @@ export async function upsertPullRequestRow(
     const existing = await client.findIssueComment<IssueComment>(repo, pullRequest, page =>
       findMarkedComment(page, project)
     )
+    const redact: Redact = text => reporter.redact(text)
     const data = mergeRow(
       existing ? parseCommentData(existing.body ?? '', project) : { project, rows: [] },
-      row
+      row,
+      redact
     )
-    const body = renderComment(data)
+    const body = redact(renderComment(data))
     if (existing) {
       await client.updateIssueComment(repo, existing.id, body)
       reporter.info(`Updated the ${row.stage} row of the stack-deploy comment on #${pullRequest}`)

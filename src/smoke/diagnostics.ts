@@ -7,12 +7,15 @@
  * Secrets: the bundle is uploaded as an artifact, which everyone who can read the repository
  * can download, so environment values never leave `docker inspect` (names are kept), and the
  * values of secret-looking variables (…PASSWORD, …TOKEN, …) and passwords in URLs are blanked
- * in every text collected here: logs, health outputs, commands, errors.
+ * in every text collected here: logs, health outputs, commands, errors. So is every secret the
+ * run knows (the `redact` of CollectDeps: the reporter's, fed by the secret inputs and files),
+ * before any text is cut; and the bundle's files are redacted once more as they are written.
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { runChecked, type CommandResult, type Executor } from '../exec/executor.js'
 import { logsArgs } from './commands.js'
+import type { Redact } from '../report/redact.js'
 
 // --- argv ---------------------------------------------------------------------------------
 
@@ -150,22 +153,29 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return out
 }
 
-function scrubDeep(value: unknown, secrets: readonly string[]): unknown {
-  if (typeof value === 'string') return scrub(value, secrets)
-  if (Array.isArray(value)) return value.map(item => scrubDeep(item, secrets))
+/** By default, no secret of the run is known here: only the ones above are blanked. */
+const asIs: Redact = text => text
+
+function scrubDeep(value: unknown, secrets: readonly string[], redact: Redact): unknown {
+  if (typeof value === 'string') return redact(scrub(value, secrets))
+  if (Array.isArray(value)) return value.map(item => scrubDeep(item, secrets, redact))
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, scrubDeep(item, secrets)])
+      Object.entries(value).map(([key, item]) => [key, scrubDeep(item, secrets, redact)])
     )
   }
   return value
 }
 
 /** `docker inspect` output fit for an artifact: every Config.Env value replaced by ***. */
-export function redactInspect(raw: unknown[], secrets: readonly string[] = []): unknown[] {
+export function redactInspect(
+  raw: unknown[],
+  secrets: readonly string[] = [],
+  redact: Redact = asIs
+): unknown[] {
   const all = [...new Set([...secrets, ...secretsOf(raw)])]
   return raw.map(container => {
-    const copy = scrubDeep(container, all) as { Config?: { Env?: unknown } }
+    const copy = scrubDeep(container, all, redact) as { Config?: { Env?: unknown } }
     if (copy.Config && Array.isArray(copy.Config.Env)) {
       copy.Config.Env = copy.Config.Env.map(entry =>
         typeof entry === 'string' && entry.includes('=')
@@ -252,6 +262,8 @@ export interface CollectDeps {
   logLines?: number
   /** More values to blank in everything collected (e.g. registry passwords). */
   secrets?: string[]
+  /** Blanks every secret the run knows (Reporter.redact), in everything collected. */
+  redact?: Redact
 }
 
 /** Runs a command; a command that cannot even start counts as a failed one, never throws. */
@@ -269,8 +281,8 @@ async function attempt(executor: Executor, argv: string[], cwd: string): Promise
   }
 }
 
-function why(result: CommandResult): string {
-  const text = cleanText(result.stderr || result.stdout).trim()
+function why(result: CommandResult, redact: Redact): string {
+  const text = redact(cleanText(result.stderr || result.stdout)).trim()
   const last = text.split('\n').filter(line => line.trim() !== '')
   return cut(last[last.length - 1] ?? `exit code ${result.exitCode}`, 300)
 }
@@ -281,9 +293,12 @@ async function collectOne(
   deps: CollectDeps
 ): Promise<ServiceDiagnostics> {
   const { executor, cwd } = deps
+  const redact = deps.redact ?? asIs
   const logLines = deps.logLines ?? DEFAULT_LOG_LINES
   const result: ServiceDiagnostics = {
-    ...failure,
+    service: failure.service,
+    // A reason may quote output (a probe's answer, compose's error), and is cut when shown.
+    reason: redact(failure.reason),
     containers: [],
     logLines,
     logs: '',
@@ -292,7 +307,7 @@ async function collectOne(
   }
   const ps = await attempt(executor, containerIdsArgs(base, failure.service), cwd)
   if (ps.exitCode !== 0) {
-    result.notes.push(`could not list its containers: ${why(ps)}`)
+    result.notes.push(`could not list its containers: ${why(ps, redact)}`)
     return result
   }
   const ids = ps.stdout
@@ -309,9 +324,9 @@ async function collectOne(
   // A container removed meanwhile makes inspect exit 1, but it still prints the others.
   try {
     const raw: unknown = JSON.parse(inspect.stdout.trim() || 'null')
-    if (!Array.isArray(raw)) throw new Error(why(inspect))
+    if (!Array.isArray(raw)) throw new Error(why(inspect, redact))
     secrets = [...secrets, ...secretsOf(raw)]
-    result.inspect = redactInspect(raw, secrets)
+    result.inspect = redactInspect(raw, secrets, redact)
     result.containers = result.inspect.map(parseContainer)
     if (result.containers.length < ids.length) {
       result.notes.push(
@@ -326,10 +341,10 @@ async function collectOne(
 
   const logs = await attempt(executor, logsArgs(base, failure.service, logLines), cwd)
   if (logs.exitCode !== 0) {
-    result.notes.push(`could not read its logs: ${why(logs)}`)
+    result.notes.push(`could not read its logs: ${why(logs, redact)}`)
   } else {
     // compose writes the containers' stdout and stderr, interleaved, to its own stdout.
-    result.logs = scrub(cleanText(logs.stdout), secrets).replace(/\n+$/, '')
+    result.logs = redact(scrub(cleanText(logs.stdout), secrets)).replace(/\n+$/, '')
   }
   return result
 }
@@ -345,7 +360,12 @@ export async function collectDiagnostics(
   deps: CollectDeps
 ): Promise<ServiceDiagnostics[]> {
   const all: ServiceDiagnostics[] = []
-  for (const failure of groupFailures(failures)) all.push(await collectOne(failure, base, deps))
+  for (const failure of groupFailures(failures)) {
+    const diag = await collectOne(failure, base, deps)
+    // The notes quote the output of commands that failed.
+    if (deps.redact) diag.notes = diag.notes.map(deps.redact)
+    all.push(diag)
+  }
   return all
 }
 
@@ -604,6 +624,11 @@ export interface LogBundleOptions {
   project: string
   /** More files for the bundle, name → content (e.g. `compose-ps.json`, `probes.json`). */
   extra?: Record<string, string>
+  /**
+   * Blanks every secret the run knows (Reporter.redact) in every file of the bundle: the
+   * bundle is an artifact, which anyone who can read the repository can download.
+   */
+  redact?: Redact
 }
 
 /**
@@ -645,7 +670,8 @@ export async function writeLogBundle(
 
   fs.rmSync(folder, { recursive: true, force: true })
   fs.mkdirSync(folder, { recursive: true })
-  for (const [name, content] of files) fs.writeFileSync(path.join(folder, name), content)
+  const redact = options.redact ?? asIs
+  for (const [name, content] of files) fs.writeFileSync(path.join(folder, name), redact(content))
   await runChecked(executor, ['tar', '-czf', out, '-C', options.dir, folderName], 'tar')
   return out
 }

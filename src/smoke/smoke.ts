@@ -229,10 +229,13 @@ export async function smokeStage(
     headline: string,
     extra: Record<string, string> = {}
   ): Promise<never> => {
+    // Every secret the run knows, blanked before anything is cut, shown or written.
+    const redact = (text: string): string => reporter.redact(text)
     const diagnostics = await collectDiagnostics(failures, base, {
       executor,
       cwd,
-      secrets: options.secrets
+      secrets: options.secrets,
+      redact
     })
     await reporter.addSummary(
       `### Smoke test failed\n\n${renderDiagnosticsMarkdown(diagnostics)}\n`
@@ -248,7 +251,7 @@ export async function smokeStage(
       const files = { 'compose-ps.json': ps.stdout, ...extra }
       bundle = await writeLogBundle(
         diagnostics,
-        { dir: options.logDir, project, extra: files },
+        { dir: options.logDir, project, extra: files, redact },
         executor
       )
       reporter.setOutput('log-bundle', bundle)

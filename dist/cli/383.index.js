@@ -1,0 +1,3199 @@
+export const id = 383;
+export const ids = [383];
+export const modules = {
+
+/***/ 6383:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  deployStage: () => (/* binding */ deployStage),
+  hostSettings: () => (/* binding */ hostSettings),
+  otherHostOutcome: () => (/* binding */ otherHostOutcome),
+  prepareRelease: () => (/* binding */ prepareRelease),
+  rollbackStage: () => (/* binding */ rollbackStage)
+});
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: ./src/exec/executor.ts + 1 modules
+var executor = __webpack_require__(6168);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/exec/ssh.ts
+var ssh = __webpack_require__(9451);
+;// CONCATENATED MODULE: ./src/exec/known-hosts.ts
+/**
+ * Host key pinning. OpenSSH does the checking: we only ever write a known_hosts file of our
+ * own and run ssh with StrictHostKeyChecking=yes against it. This module decides what goes in
+ * that file, from the `known-hosts` input, which may hold, line by line:
+ *
+ * - known_hosts lines, passed through untouched (every key type, hashed `|1|` names,
+ *   `[host]:port`, patterns, `@cert-authority`, `@revoked`: OpenSSH handles them all);
+ * - SHA256 fingerprints, as `ssh-keygen -lf` prints them: `SHA256:...`, `host SHA256:...`,
+ *   or a whole `256 SHA256:... comment (ED25519)` line. For those we fetch the host's keys with
+ *   ssh-keyscan, keep only the keys whose fingerprint matches, and write those.
+ *
+ * Without either for a host, we refuse to connect; trust on first use is an explicit opt-in.
+ */
+
+
+
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+const KEY_TYPE = /^(?:ssh-|ecdsa-|sk-|rsa-|x509v3-)[A-Za-z0-9@.+-]*$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** `SHA256:abc=` -> `SHA256:abc`; undefined when it is not a SHA256 fingerprint. */
+function normalizeFingerprint(text) {
+    const trimmed = text.trim();
+    return FINGERPRINT.test(trimmed) ? trimmed.replace(/=+$/, '') : undefined;
+}
+/** The name ssh looks a host up by in known_hosts: `host`, or `[host]:port` off port 22. */
+function knownHostsName(endpoint) {
+    return endpoint.port === 22 ? endpoint.host : `[${endpoint.host}]:${endpoint.port}`;
+}
+function isKnownHostsLine(fields) {
+    const rest = fields[0]?.startsWith('@') ? fields.slice(1) : fields;
+    if (fields[0]?.startsWith('@') && !['@cert-authority', '@revoked'].includes(fields[0])) {
+        return false;
+    }
+    const [hosts, type, key] = rest;
+    return (hosts !== undefined &&
+        type !== undefined &&
+        key !== undefined &&
+        KEY_TYPE.test(type) &&
+        BASE64.test(key));
+}
+/** Splits the `known-hosts` input into known_hosts lines and fingerprints, refusing anything else. */
+function parseKnownHosts(text, input = 'known-hosts') {
+    const parsed = { lines: [], fingerprints: [] };
+    const lines = text.replace(/\r\n?/g, '\n').split('\n');
+    lines.forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const fields = line.split(/\s+/);
+        const where = `line ${index + 1}`;
+        // SHA256:...  |  host SHA256:...  |  256 SHA256:... comment (TYPE)
+        const fpIndex = fields.findIndex(field => field.startsWith('SHA256:'));
+        if (fpIndex >= 0) {
+            const fingerprint = normalizeFingerprint(fields[fpIndex]);
+            if (!fingerprint) {
+                throw new errors/* InputError */.dz(input, `${where}: "${fields[fpIndex]}" is not a SHA256 fingerprint`);
+            }
+            const keygenLine = fpIndex === 1 && /^\d+$/.test(fields[0]);
+            if (fields.length === 1 || keygenLine) {
+                parsed.fingerprints.push({ fingerprint });
+            }
+            else if (fields.length === 2 && fpIndex === 1) {
+                parsed.fingerprints.push({ host: fields[0], fingerprint });
+            }
+            else {
+                throw new errors/* InputError */.dz(input, `${where}: expected "SHA256:..." or "host SHA256:..." (as ssh-keygen -lf prints it)`);
+            }
+            return;
+        }
+        if (fields[0]?.startsWith('MD5:') || /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/i.test(fields[0] ?? '')) {
+            throw new errors/* InputError */.dz(input, `${where}: MD5 fingerprints are not accepted; give the SHA256 one (ssh-keygen -lf prints it)`);
+        }
+        if (KEY_TYPE.test(fields[0] ?? '')) {
+            throw new errors/* InputError */.dz(input, `${where}: a public key without a host name; known_hosts lines start with the host ` +
+                `("HOST ${fields[0]} AAAA..."), as ssh-keyscan prints them`);
+        }
+        if (!isKnownHostsLine(fields)) {
+            throw new errors/* InputError */.dz(input, `${where} is neither a known_hosts entry ("host key-type base64-key", as ssh-keyscan ` +
+                `prints them) nor a fingerprint ("SHA256:...", as ssh-keygen -lf prints them)`);
+        }
+        parsed.lines.push(line);
+    });
+    return parsed;
+}
+/** The names a fingerprint line may give a host by: `host`, `[host]:port`. */
+function namesOf(endpoint) {
+    return [endpoint.host, knownHostsName(endpoint), `[${endpoint.host}]:${endpoint.port}`];
+}
+/** The pinned fingerprints that apply to an endpoint: its own, and those given without a host. */
+function fingerprintsFor(pins, endpoint) {
+    const names = namesOf(endpoint);
+    return pins.fingerprints
+        .filter(pin => pin.host === undefined || names.includes(pin.host))
+        .map(pin => pin.fingerprint);
+}
+/** Fingerprints pinned for a host that is none of this deploy's (probably a typo). */
+function unusedFingerprintHosts(pins, endpoints) {
+    const names = new Set(endpoints.flatMap(namesOf));
+    return pins.fingerprints
+        .map(pin => pin.host)
+        .filter((host) => host !== undefined && !names.has(host));
+}
+/** `ssh-keyscan -p PORT -T SECONDS -- HOST`: prints the host's keys in known_hosts format. */
+function keyscanArgv(endpoint, timeoutSeconds) {
+    return [
+        'ssh-keyscan',
+        '-p',
+        String(endpoint.port),
+        '-T',
+        String(timeoutSeconds),
+        '--',
+        endpoint.host
+    ];
+}
+/**
+ * The keys of ssh-keyscan's output, renamed to the endpoint's known_hosts name. Only plain
+ * `host type key` lines are kept: the output may come through a jump host, so nothing in it
+ * (markers, patterns, other names) gets to our known_hosts as is.
+ */
+function scannedKeyLines(output, endpoint) {
+    const name = knownHostsName(endpoint);
+    const lines = [];
+    for (const raw of output.split(/\r?\n/)) {
+        const fields = raw.trim().split(/\s+/);
+        if (fields.length !== 3 || fields[0]?.startsWith('#'))
+            continue;
+        const [, type, key] = fields;
+        if (KEY_TYPE.test(type) && BASE64.test(key))
+            lines.push(`${name} ${type} ${key}`);
+    }
+    return [...new Set(lines)];
+}
+/** One key's fingerprint, by `ssh-keygen -lf -` (the key on stdin), exactly as OpenSSH computes it. */
+async function fingerprintKeyLine(executor, line) {
+    // Only `type key`: the name field of a known_hosts line can confuse ssh-keygen (an
+    // all-digit name reads as the bit count of an old RSA1 key).
+    const publicKey = line.split(/\s+/).slice(1, 3).join(' ');
+    const result = await executor.run(['ssh-keygen', '-l', '-E', 'sha256', '-f', '-'], {
+        input: `${publicKey}\n`
+    });
+    const match = /^\d+ (SHA256:[A-Za-z0-9+/]+) .*\(([^)]+)\)\s*$/m.exec(result.stdout);
+    if (result.exitCode !== 0 || !match) {
+        throw new Error(`ssh-keygen -lf could not read a host key (${result.stderr.trim() || `exit ${result.exitCode}`}): ${line}`);
+    }
+    return { line, fingerprint: match[1], type: match[2] };
+}
+/** Fingerprints of every key in ssh-keyscan's output (one ssh-keygen per key: its output skips lines). */
+async function fingerprintScan(executor, output, endpoint) {
+    const keys = [];
+    for (const line of scannedKeyLines(output, endpoint))
+        keys.push(await fingerprintKeyLine(executor, line));
+    return keys;
+}
+/** Whether our known_hosts file has a key (or a CA) for the endpoint: `ssh-keygen -F`, hashed names and patterns included. */
+async function isPinned(executor, knownHostsFile, endpoint) {
+    const result = await executor.run([
+        'ssh-keygen',
+        '-F',
+        knownHostsName(endpoint),
+        '-f',
+        knownHostsFile
+    ]);
+    if (result.exitCode !== 0)
+        return false;
+    // "# Host h found: line 3", "... line 1 CA"; a @revoked line pins nothing.
+    return /^# Host .* found: line \d+( CA)?\s*$/m.test(result.stdout);
+}
+function listKeys(keys) {
+    return keys.map(key => `${key.type} ${key.fingerprint}`).join(', ');
+}
+/**
+ * Makes sure our known_hosts pins the endpoint's host key, before anything connects to it:
+ * host-specific fingerprints first (they are the most precise ask), then the given known_hosts
+ * lines, then fingerprints given for any host, then trust on first use if asked for. Otherwise
+ * refuses, naming the input and how to get its value.
+ */
+async function pinHostKey(endpoint, options) {
+    const input = options.input ?? 'known-hosts';
+    const name = knownHostsName(endpoint);
+    const ownPins = options.pins.fingerprints.some(pin => pin.host !== undefined && namesOf(endpoint).includes(pin.host));
+    const fingerprints = fingerprintsFor(options.pins, endpoint);
+    if (!ownPins && (await isPinned(options.executor, options.knownHostsFile, endpoint))) {
+        return 'known-hosts';
+    }
+    const keyscanHelp = `ssh-keyscan -p ${endpoint.port} ${endpoint.host} | ssh-keygen -lf -`;
+    if (fingerprints.length === 0 && !options.trustOnFirstUse) {
+        throw new errors/* InputError */.dz(input, `no host key is pinned for ${(0,ssh/* endpointLabel */.md)(endpoint)}, so stack-deploy will not connect to it. ` +
+            `Set ${input} to the host's known_hosts line(s) (ssh-keyscan -p ${endpoint.port} ${endpoint.host}), ` +
+            `or to its key fingerprint (SHA256:...), after checking the fingerprint against the host ` +
+            `itself: compare \`${keyscanHelp}\` with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` ` +
+            `run on ${endpoint.host}. (Trusting the key on first use is an explicit opt-in.)`);
+    }
+    const scan = await options.scan(endpoint);
+    const offered = await fingerprintScan(options.executor, scan.stdout, endpoint);
+    if (offered.length === 0) {
+        const why = scan.stderr
+            .split(/\r?\n/)
+            .filter(line => line.trim() !== '' && !line.startsWith('#'))
+            .slice(-3)
+            .join('; ');
+        throw new Error(`ssh-keyscan got no host key from ${endpoint.host} port ${endpoint.port}` +
+            `${why ? ` (${why})` : ''}: is the host reachable and running sshd?`);
+    }
+    let accepted;
+    let source;
+    if (fingerprints.length > 0) {
+        accepted = offered.filter(key => fingerprints.includes(key.fingerprint));
+        source = 'fingerprint';
+        if (accepted.length === 0) {
+            throw new errors/* InputError */.dz(input, `no host key of ${name} matches the pinned fingerprint${fingerprints.length > 1 ? 's' : ''} ` +
+                `${fingerprints.join(', ')}: refusing to connect (possible man-in-the-middle, or the ` +
+                `host was rebuilt: update ${input}). The host offered: ${listKeys(offered)}. Check on ` +
+                `the host with ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`);
+        }
+        options.log.info(`Host key of ${name} matches the pinned fingerprint: ${listKeys(accepted)}`);
+    }
+    else {
+        accepted = offered;
+        source = 'trust-on-first-use';
+        options.log.warning(`Trust on first use: accepted the host key(s) of ${name} without checking them: ` +
+            `${listKeys(accepted)}. Pin them by setting ${input} to:\n${accepted.map(k => k.line).join('\n')}`);
+    }
+    external_node_fs_.appendFileSync(options.knownHostsFile, accepted.map(key => `${key.line}\n`).join(''));
+    return source;
+}
+
+;// CONCATENATED MODULE: ./src/exec/quote.ts
+/**
+ * Quoting for commands that a remote shell will parse (ssh sends one string, which the
+ * remote user's shell splits again). This is the only place where argv becomes shell text.
+ *
+ * Every argument is wrapped in single quotes, inside which POSIX shells interpret nothing;
+ * a single quote itself is written as '\'' (close, escaped quote, reopen). Arguments made only
+ * of characters that no shell treats specially are left bare, for readable logs.
+ */
+const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+function quoteArg(arg) {
+    if (arg.includes('\0'))
+        throw new Error('an argument contains a NUL byte, which no shell can pass');
+    if (arg !== '' && SAFE.test(arg))
+        return arg;
+    return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+function quoteArgv(argv) {
+    if (argv.length === 0)
+        throw new Error('internal error: empty argv');
+    return argv.map(quoteArg).join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/exec/remote.ts
+/**
+ * Running commands on a deploy host: a RemoteExecutor is an Executor (the same argv builders
+ * run locally or remotely) backed by one multiplexed ssh connection per host.
+ *
+ * Every remote command
+ * - is built into shell text in exactly one place, buildRemoteCommand, from an argv, with
+ *   quote.ts; input never becomes shell text any other way;
+ * - runs under `bash -c 'set -euo pipefail; ...'`, with stdin closed unless we send data
+ *   (then our data, then EOF), and its exit status comes back as ours;
+ * - has a timeout, enforced on the host (coreutils `timeout`, so nothing keeps running there
+ *   when we give up) and here (`timeout` around ssh, in case ssh itself hangs).
+ *
+ * Secrets never go in a remote argv: the host's `ps` shows every argument (the whole remote
+ * command string is an argument of the login shell). They go on stdin (writeFile, or
+ * `input` for e.g. `docker login --password-stdin`).
+ */
+
+
+
+
+
+
+// ---------------------------------------------------------------------------------------------
+// The remote command string
+/** Linux limits one argument to 128 KiB, and the command string is one argument of the login shell. */
+const MAX_REMOTE_COMMAND_LENGTH = 100_000;
+/** How much longer than the remote timeout the local one waits, for ssh's own round trips. */
+const LOCAL_TIMEOUT_GRACE_SECONDS = 10;
+/**
+ * THE function that turns an argv into the string ssh sends. ssh joins its arguments with
+ * spaces into one string and the remote login shell parses it (`$SHELL -c STRING`), so the
+ * string is one quoted `bash -c SCRIPT` in which the argv is quoted once more:
+ *
+ *   bash -c 'set -euo pipefail; cd -- DIR; export K=V; exec timeout --kill-after=5 N ARGV </dev/null'
+ *
+ * The login shell must be a POSIX shell (sh, bash, dash, zsh, ksh); bash and coreutils must be
+ * installed on the host (RemoteExecutor.open checks both).
+ */
+function remote_buildRemoteCommand(argv, options) {
+    if (argv.length === 0)
+        throw new Error('internal error: empty remote argv');
+    const seconds = options.timeoutSeconds;
+    if (!Number.isInteger(seconds) || seconds < 1) {
+        throw new Error(`internal error: remote timeout must be a whole number of seconds, not ${seconds}`);
+    }
+    const script = ['set -euo pipefail'];
+    if (options.cwd !== undefined)
+        script.push(`cd -- ${quoteArg(options.cwd)}`);
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+            throw new Error(`internal error: "${name}" is not an environment variable name`);
+        }
+        script.push(`export ${name}=${quoteArg(value)}`);
+    }
+    const timed = ['timeout', `--kill-after=${ssh/* KILL_AFTER_SECONDS */.eh}`, String(seconds), ...argv];
+    script.push(`exec ${quoteArgv(timed)}${options.stdin ? '' : ' </dev/null'}`);
+    const command = quoteArgv(['bash', '-c', script.join('; ')]);
+    if (command.length > MAX_REMOTE_COMMAND_LENGTH) {
+        throw new Error(`internal error: remote command of ${command.length} bytes (${argv.slice(0, 3).join(' ')} ...); ` +
+            'send large data on stdin');
+    }
+    return command;
+}
+/**
+ * The argv of a bash script that runs with `set -euo pipefail`. The script is ours (a
+ * constant): values go in as positional parameters ("$1", "$2", ...), never into its text.
+ */
+function remoteScriptArgv(script, args = []) {
+    return ['bash', '-c', `set -euo pipefail\n${script}`, 'stack-deploy', ...args];
+}
+/**
+ * Writes stdin to a file atomically: a temp file in the same directory (so the rename is
+ * atomic), created 0600 by mktemp under umask 077, filled, chmod-ed, renamed over the target.
+ * A failure anywhere removes the temp file. $1 = path, $2 = octal mode.
+ */
+const WRITE_FILE_SCRIPT = [
+    'umask 077',
+    'target=$1 mode=$2',
+    'if [ -d "$target" ]; then echo "$target is a directory" >&2; exit 1; fi',
+    'tmp=$(mktemp "$(dirname -- "$target")/.stack-deploy-write.XXXXXXXX")',
+    `trap 'rm -f -- "$tmp"' EXIT`,
+    'cat > "$tmp"',
+    'chmod "$mode" "$tmp"',
+    'mv -f -- "$tmp" "$target"',
+    'trap - EXIT'
+].join('\n');
+/** The argv that writes stdin to `file` with `mode` (see WRITE_FILE_SCRIPT). */
+function writeFileArgv(file, mode) {
+    const octal = typeof mode === 'number' ? mode.toString(8) : mode;
+    if (!/^[0-7]{3,4}$/.test(octal) || (typeof mode === 'number' && (mode < 0 || mode > 0o7777))) {
+        throw new Error(`internal error: file mode ${String(mode)} is not an octal mode such as 0600`);
+    }
+    if (file === '' || file.startsWith('-') || file.endsWith('/')) {
+        throw new Error(`internal error: "${file}" is not a file path`);
+    }
+    return remoteScriptArgv(WRITE_FILE_SCRIPT, [file, octal.padStart(4, '0')]);
+}
+// ---------------------------------------------------------------------------------------------
+// Errors
+/** A remote command that ran and failed: names the host, the step, the exit code and stderr's tail. */
+class RemoteCommandError extends executor/* CommandFailedError */.ju {
+    host;
+    step;
+    constructor(host, step, result) {
+        const tail = (0,executor/* lastLines */.w$)(result.stderr || result.stdout, 15);
+        super(`${step} failed on ${host} (exit ${result.exitCode})${tail ? `:\n${tail}` : ''}`, result);
+        this.host = host;
+        this.step = step;
+        this.name = 'RemoteCommandError';
+    }
+}
+/** A remote command that ran out of time (on the host), or an ssh that hung (here). */
+class RemoteTimeoutError extends Error {
+    host;
+    step;
+    timeoutSeconds;
+    side;
+    result;
+    constructor(host, step, timeoutSeconds, 
+    /** remote: the host's `timeout` stopped the command; local: ssh did not return. */
+    side, result) {
+        super(side === 'remote'
+            ? `${step} timed out on ${host} after ${timeoutSeconds}s and was stopped`
+            : `${step} on ${host}: ssh did not return within ${timeoutSeconds + LOCAL_TIMEOUT_GRACE_SECONDS}s (${timeoutSeconds}s for the command, plus ${LOCAL_TIMEOUT_GRACE_SECONDS}s); the connection seems to hang, so it was stopped`);
+        this.host = host;
+        this.step = step;
+        this.timeoutSeconds = timeoutSeconds;
+        this.side = side;
+        this.result = result;
+        this.name = 'RemoteTimeoutError';
+    }
+}
+/** A small counting semaphore: at most `max` holders at once, the others wait in order. */
+class Semaphore {
+    max;
+    active = 0;
+    waiting = [];
+    constructor(max) {
+        this.max = max;
+        if (!Number.isInteger(max) || max < 1)
+            throw new Error(`semaphore size ${max}`);
+    }
+    async use(body) {
+        if (this.active < this.max)
+            this.active++;
+        else
+            await new Promise(resolve => this.waiting.push(resolve));
+        try {
+            return await body();
+        }
+        finally {
+            const next = this.waiting.shift();
+            if (next)
+                next();
+            else
+                this.active--;
+        }
+    }
+}
+const DEFAULT_LOG = {
+    info: () => undefined,
+    warning: message => process.stderr.write(`${message}\n`)
+};
+class RemoteExecutor {
+    route;
+    paths;
+    tuning;
+    local;
+    log;
+    /** `user@host` (`:port` when not 22), for messages. */
+    host;
+    /** How each host key was pinned, by `user@host[:port]` (the jump host too). */
+    pinnedBy = {};
+    sessions;
+    defaultTimeoutSeconds;
+    disposed = false;
+    /** Whether a master may exist (to close on dispose). */
+    masterStarted = false;
+    constructor(route, paths, tuning, local, log, options) {
+        this.route = route;
+        this.paths = paths;
+        this.tuning = tuning;
+        this.local = local;
+        this.log = log;
+        this.host = (0,ssh/* endpointLabel */.md)(route.target);
+        this.sessions = new Semaphore(options.maxSessions);
+        this.defaultTimeoutSeconds = options.defaultTimeoutSeconds;
+    }
+    /**
+     * Writes the key, pins the host keys, opens the master connection, and checks the host has
+     * bash and timeout. Nothing runs on the host until its key is pinned; on any failure the
+     * private directory is removed again.
+     */
+    static async open(options) {
+        const local = options.local ?? new executor/* LocalExecutor */.nB(process.stderr);
+        const log = options.log ?? DEFAULT_LOG;
+        const tuning = { ...ssh/* DEFAULT_TUNING */.oE, ...options.tuning };
+        for (const [name, value] of Object.entries(tuning)) {
+            if (!Number.isInteger(value) || value < 1) {
+                throw new Error(`internal error: ssh ${name} must be a whole number >= 1, not ${value}`);
+            }
+        }
+        const route = {
+            target: (0,ssh/* checkEndpoint */.q9)(options.target, options.inputs?.host ?? 'host'),
+            jump: options.jump
+                ? (0,ssh/* checkEndpoint */.q9)(options.jump, options.inputs?.jumpHost ?? 'jump-host')
+                : undefined
+        };
+        const knownHostsInput = options.inputs?.knownHosts ?? 'known-hosts';
+        const keyInput = options.inputs?.privateKey ?? 'ssh-key';
+        const key = (0,ssh/* normalizePrivateKey */.W3)(options.privateKey, keyInput);
+        const pins = parseKnownHosts(options.knownHosts ?? '', knownHostsInput);
+        const endpoints = route.jump ? [route.jump, route.target] : [route.target];
+        for (const host of unusedFingerprintHosts(pins, endpoints)) {
+            log.warning(`${knownHostsInput}: a fingerprint is pinned for ${host}, which this deploy does not connect to`);
+        }
+        const paths = (0,ssh/* sshPaths */.tn)((0,ssh/* createPrivateDir */.b4)(options.tempDir));
+        const remote = new RemoteExecutor(route, paths, tuning, local, log, {
+            maxSessions: options.maxSessions ?? 4,
+            defaultTimeoutSeconds: options.defaultTimeoutSeconds ?? 600
+        });
+        try {
+            (0,ssh/* writePrivateFile */.Pl)(paths.key, key);
+            (0,ssh/* writePrivateFile */.Pl)(paths.config, (0,ssh/* sshConfigText */.WA)(paths, tuning));
+            (0,ssh/* writePrivateFile */.Pl)(paths.knownHosts, pins.lines.map(line => `${line}\n`).join(''));
+            await (0,ssh/* checkPrivateKey */.fH)(local, paths.key, keyInput);
+            // The jump host first: the target's keys may have to be fetched through it.
+            for (const endpoint of endpoints) {
+                remote.pinnedBy[(0,ssh/* endpointLabel */.md)(endpoint)] = await pinHostKey(endpoint, {
+                    executor: local,
+                    knownHostsFile: paths.knownHosts,
+                    pins,
+                    trustOnFirstUse: options.trustOnFirstUse === true,
+                    scan: target => remote.keyscan(target),
+                    log,
+                    input: knownHostsInput
+                });
+            }
+            await remote.connect();
+        }
+        catch (error) {
+            await remote.dispose();
+            throw error;
+        }
+        return remote;
+    }
+    /** The host's keys, from ssh-keyscan here, or on the jump host when there is one. */
+    async keyscan(endpoint) {
+        const seconds = this.tuning.connectTimeoutSeconds;
+        const scan = keyscanArgv(endpoint, seconds);
+        const jump = this.route.jump;
+        if (!jump || endpoint === jump) {
+            return this.local.run((0,ssh/* localTimeoutArgv */.FS)(seconds + LOCAL_TIMEOUT_GRACE_SECONDS, scan));
+        }
+        // The target may be reachable only from the jump host. What the jump host prints is
+        // checked here like any scan (fingerprints), and only plain key lines are kept.
+        const step = `fetching the host keys of ${endpoint.host} through ${(0,ssh/* endpointLabel */.md)(jump)}`;
+        const command = remote_buildRemoteCommand(scan, { timeoutSeconds: seconds + ssh/* KILL_AFTER_SECONDS */.eh });
+        const argv = (0,ssh/* sshOneShotArgv */.nx)({ target: jump }, this.paths, this.tuning, command);
+        const result = await this.local.run((0,ssh/* localTimeoutArgv */.FS)(seconds * 3 + LOCAL_TIMEOUT_GRACE_SECONDS, argv));
+        if (result.exitCode === 255)
+            throw this.connectionError(result, step, { target: jump });
+        return result;
+    }
+    /** Opens the master connection (`ssh -fN -o ControlMaster=yes`), then checks it and the host. */
+    async connect() {
+        const step = 'connecting';
+        const seconds = this.tuning.connectTimeoutSeconds * (this.route.jump ? 2 : 1);
+        this.masterStarted = true;
+        const started = await this.local.run((0,ssh/* localTimeoutArgv */.FS)(seconds + LOCAL_TIMEOUT_GRACE_SECONDS, (0,ssh/* sshMasterArgv */.Lz)(this.route, this.paths, this.tuning)));
+        if (started.exitCode !== 0)
+            throw this.connectionError(started, step, this.route);
+        if (!(await this.isConnected())) {
+            throw new ssh/* SshConnectionError */.tK(this.host, 'other', `the shared ssh connection to ${this.host} did not come up (ssh -O check failed)`, started.stderr);
+        }
+        const check = await this.run(['true'], { timeoutSeconds: 30, step: 'checking the host' });
+        if (check.exitCode !== 0) {
+            throw new RemoteCommandError(this.host, 'checking the host (it needs bash and coreutils timeout)', check);
+        }
+        const via = this.route.jump ? ` through ${(0,ssh/* endpointLabel */.md)(this.route.jump)}` : '';
+        this.log.info(`Connected to ${this.host}${via} (one shared ssh connection)`);
+    }
+    connectionError(result, step, route) {
+        const label = (0,ssh/* endpointLabel */.md)(route.target);
+        if (result.exitCode === 124 || result.exitCode === 137) {
+            return new ssh/* SshConnectionError */.tK(label, 'timeout', `ssh to ${label} did not finish ${step} in time (is the host reachable?)`, result.stderr);
+        }
+        const failure = (0,ssh/* classifySshFailure */.HI)(result.stderr);
+        if (failure) {
+            return new ssh/* SshConnectionError */.tK(label, failure.kind, (0,ssh/* describeSshFailure */.MZ)(failure, route, step), result.stderr);
+        }
+        const tail = (0,executor/* lastLines */.w$)(result.stderr, 5);
+        return new ssh/* SshConnectionError */.tK(label, 'other', `ssh to ${label} failed while ${step} (exit ${result.exitCode})${tail ? `: ${tail}` : ''}`, result.stderr);
+    }
+    /**
+     * Runs argv on the host and returns its result, like LocalExecutor: a non-zero exit is a
+     * result, not an error. Throws SshConnectionError when ssh could not connect (exit 255 with
+     * ssh's own message) and RemoteTimeoutError when the command ran out of time: in both cases
+     * there is no meaningful exit status of the command.
+     */
+    async run(argv, options = {}) {
+        if (this.disposed)
+            throw new Error(`internal error: the ssh connection to ${this.host} is closed`);
+        const timeoutSeconds = options.timeoutSeconds ?? this.defaultTimeoutSeconds;
+        const step = options.step ?? argv.slice(0, 3).join(' ');
+        const stdin = options.input !== undefined;
+        const command = remote_buildRemoteCommand(argv, {
+            timeoutSeconds,
+            cwd: options.cwd,
+            env: options.env,
+            stdin
+        });
+        const sshArgv = (0,ssh/* sshCommandArgv */.Up)(this.route, this.paths, this.tuning, command, { stdin });
+        const localArgv = (0,ssh/* localTimeoutArgv */.FS)(timeoutSeconds + LOCAL_TIMEOUT_GRACE_SECONDS, sshArgv);
+        const result = await this.sessions.use(() => this.local.run(localArgv, {
+            input: options.input,
+            stream: options.stream,
+            onLine: options.onLine
+        }));
+        const remoteResult = { ...result, argv: [...argv] };
+        const timedOut = (result.exitCode === 124 || result.exitCode === 137) &&
+            result.durationMs >= timeoutSeconds * 1000 - 250;
+        if (timedOut) {
+            const local = result.durationMs >= (timeoutSeconds + LOCAL_TIMEOUT_GRACE_SECONDS) * 1000 - 250;
+            throw new RemoteTimeoutError(this.host, step, timeoutSeconds, local ? 'local' : 'remote', remoteResult);
+        }
+        if (result.exitCode === 255 && (0,ssh/* classifySshFailure */.HI)(result.stderr)) {
+            throw this.connectionError(result, step, this.route);
+        }
+        return remoteResult;
+    }
+    /** Runs argv and throws RemoteCommandError (host, step, exit code, stderr's tail) unless it exits 0. */
+    async runChecked(argv, step, options = {}) {
+        const result = await this.run(argv, { ...options, step });
+        if (result.exitCode !== 0)
+            throw new RemoteCommandError(this.host, step, result);
+        return result;
+    }
+    /** Runs one of our bash scripts (set -euo pipefail) with positional args; see remoteScriptArgv. */
+    async runScript(script, args, step, options = {}) {
+        return this.runChecked(remoteScriptArgv(script, args), step, options);
+    }
+    /**
+     * Writes `content` to `file` on the host with `mode` (e.g. 0o600), atomically (temp file in
+     * the same directory, then rename). The content travels on stdin: it never appears in any
+     * argv, here or on the host.
+     */
+    async writeFile(file, content, mode, options = {}) {
+        await this.runChecked(writeFileArgv(file, mode), options.step ?? `writing ${file}`, {
+            ...options,
+            input: content
+        });
+    }
+    /** The host's address (for `{host}` in health URLs). */
+    get address() {
+        return this.route.target.host;
+    }
+    /** `ssh -O check`: whether the master connection is up. */
+    async isConnected() {
+        const result = await this.local.run((0,ssh/* localTimeoutArgv */.FS)(15, (0,ssh/* sshControlArgv */.Sq)(this.route, this.paths, this.tuning, 'check')));
+        return result.exitCode === 0;
+    }
+    /** For the post step: serialise with JSON.stringify, then disposeSsh(state). */
+    state() {
+        return { dir: this.paths.dir, target: this.route.target, jump: this.route.jump };
+    }
+    /** Closes the master connection (`ssh -O exit`) and removes the key, known_hosts and socket. Idempotent. */
+    async dispose() {
+        if (this.disposed)
+            return;
+        this.disposed = true;
+        if (this.masterStarted)
+            await remote_disposeSsh(this.state(), this.local);
+        else
+            external_node_fs_.rmSync(this.paths.dir, { recursive: true, force: true });
+    }
+}
+/** Writes a file on the host; see RemoteExecutor.writeFile. */
+async function writeRemoteFile(remote, file, content, mode, options = {}) {
+    await remote.writeFile(file, content, mode, options);
+}
+/**
+ * Closes a connection from its state, e.g. in the post step after the main step was killed:
+ * `ssh -O exit`, then removes the private directory. Refuses a directory that is not one of
+ * ours (the state comes from outside this process).
+ */
+async function remote_disposeSsh(state, local = new executor/* LocalExecutor */.nB(process.stderr)) {
+    const parsed = typeof state === 'string' ? JSON.parse(state) : state;
+    const dir = parsed.dir;
+    if (typeof dir !== 'string' ||
+        !external_node_path_.isAbsolute(dir) ||
+        external_node_path_.normalize(dir) !== dir ||
+        !external_node_path_.basename(dir).startsWith(ssh/* PRIVATE_DIR_PREFIX */.vP)) {
+        throw new Error(`internal error: ${JSON.stringify(dir)} is not an ssh directory of ours`);
+    }
+    if (!external_node_fs_.existsSync(dir))
+        return;
+    const paths = (0,ssh/* sshPaths */.tn)(dir);
+    try {
+        if (external_node_fs_.existsSync(paths.config)) {
+            const route = { target: parsed.target, jump: parsed.jump };
+            // Exit status 255 when no master is running: nothing to close.
+            await local.run((0,ssh/* localTimeoutArgv */.FS)(15, (0,ssh/* sshControlArgv */.Sq)(route, paths, ssh/* DEFAULT_TUNING */.oE, 'exit')));
+        }
+    }
+    finally {
+        external_node_fs_.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/deploy-summary.ts
+/** A host whose run never started: it could not be reached, or failed before its pipeline. */
+function notStartedReport(host, step, error) {
+    return {
+        host,
+        result: 'not started',
+        steps: [{ step, seconds: 0, ok: false, detail: error.message.split('\n')[0] ?? '' }],
+        backup: undefined,
+        migrationOutput: '',
+        previous: undefined
+    };
+}
+/** The job summary of a deploy (or a rollback: `title` says which). */
+function deploySummary(title, reports, files) {
+    const blocks = reports.map(report => {
+        const rows = report.steps.map(s => `| ${s.ok ? '✅' : '❌'} ${s.step} | ${s.seconds.toFixed(1)}s | ${s.detail.replace(/\|/g, '\\|')} |`);
+        return [
+            `#### ${report.host}: ${report.result}`,
+            '',
+            '| Step | Time | Detail |',
+            '|---|---|---|',
+            ...rows,
+            '',
+            report.backup
+                ? `Backup: \`${report.backup.file}\` (${report.backup.bytes} bytes)`
+                : 'Backup: none',
+            ...(report.files
+                ? [
+                    '',
+                    `Files: ${report.files.sent} sent (${report.files.bytesSent} bytes), ${report.files.linked} unchanged and hard-linked`
+                ]
+                : []),
+            '',
+            ...(report.migrationOutput
+                ? [
+                    '<details><summary>Migration output</summary>',
+                    '',
+                    '```text',
+                    report.migrationOutput.replace(/```/g, "'''"),
+                    '```',
+                    '</details>',
+                    ''
+                ]
+                : [])
+        ].join('\n');
+    });
+    return [`### ${title}`, '', ...(files ? [filesSummary(files), ''] : []), ...blocks].join('\n');
+}
+/** The summary's account of the release's files: what was shipped, kept, checked. */
+function filesSummary(files, counts) {
+    const lines = [];
+    const shipped = files.shipped.filter(s => !s.usedBy.every(u => u === 'compose file'));
+    lines.push(`Shipped with the release: ${files.composeFiles.length} compose file(s)${shipped.length > 0 ? `, ${shipped.map(s => `\`${s.relative}\``).join(', ')}` : ''}${counts
+        ? ` (${counts.sent} file(s) sent, ${counts.bytesSent} bytes; ${counts.linked} unchanged, hard-linked)`
+        : ''}`);
+    if (files.persistent.length > 0)
+        lines.push(`Persistent, in \`shared/\` (kept across releases): ${files.persistent
+            .map(p => `\`${p.relative}\` (${p.services.join(', ')})`)
+            .join(', ')}`);
+    if (files.hostPaths.length > 0)
+        lines.push(`Host paths, left as they are: ${files.hostPaths.map(h => `\`${h.path}\` (${h.usedBy})`).join(', ')}`);
+    if (files.secrets.length > 0)
+        lines.push(`Secret files (0400): ${files.secrets.map(s => `\`${s.name}\``).join(', ')}`);
+    return lines.join('  \n');
+}
+
+// EXTERNAL MODULE: ./src/exec/time.ts
+var time = __webpack_require__(5760);
+// EXTERNAL MODULE: ./src/compose/args.ts
+var args = __webpack_require__(6563);
+;// CONCATENATED MODULE: ./src/deploy/commands.ts
+/**
+ * Argv builders for the commands a deploy runs on a host (through the SSH layer, which adds
+ * `set -euo pipefail`, closes stdin and quotes every argument). Pure, and table-tested: what runs
+ * on production is data that a test can read.
+ */
+
+
+
+/**
+ * `docker compose` for one release: its own project directory, files, overrides, env files
+ * and profiles (as its manifest records them), the project's name, and the release's .env last.
+ */
+function remoteComposeArgs(layout, project, compose) {
+    const inRelease = (relative) => external_node_path_.posix.join(layout.release, relative);
+    return [
+        'docker',
+        'compose',
+        '--project-directory',
+        inRelease(compose.projectDirectory),
+        '-p',
+        project,
+        ...[...compose.composeFiles, ...compose.overrides].flatMap(file => ['-f', inRelease(file)]),
+        ...[...compose.envFiles, '.env'].flatMap(file => ['--env-file', inRelease(file)]),
+        ...compose.profiles.flatMap(profile => ['--profile', profile])
+    ];
+}
+/**
+ * Hard-links the live release's unchanged files into the new tree, after checking each one's
+ * content on the host (a file edited in place there is sent again). Reads `<sha256> <path>`
+ * lines; prints the paths it did not link. $1 = the live release's tree, $2 = the new tree.
+ */
+const LINK_SCRIPT = [
+    'umask 022',
+    'from=$1 to=$2',
+    'while IFS= read -r line; do',
+    '  sum=${line%% *} file=${line#* }',
+    '  if [ -f "$from/$file" ] && [ ! -L "$from/$file" ] &&',
+    '     [ "$(sha256sum < "$from/$file" | cut -d" " -f1)" = "$sum" ]; then',
+    '    mkdir -p -- "$(dirname -- "$to/$file")"',
+    '    ln -f -- "$from/$file" "$to/$file"',
+    '  else',
+    '    printf "%s\\n" "$file"',
+    '  fi',
+    'done'
+].join('\n');
+/**
+ * Makes each missing store object from the release's tree: hard links for read-only material,
+ * a copy for a writable single file (so a container's writes never reach a release). Made
+ * beside its name, then renamed: an object that exists is whole. Reads
+ * `<name> <link|copy> <path>` lines. $1 = the tree, $2 = the store.
+ */
+const OBJECTS_SCRIPT = [
+    'umask 022',
+    'tree=$1 store=$2',
+    'mkdir -p -- "$store"',
+    'while IFS= read -r line; do',
+    '  name=${line%% *} rest=${line#* } how=${rest%% *} file=${rest#* }',
+    '  [ -e "$store/$name" ] && continue',
+    '  tmp="$store/.new-$name.$$"',
+    '  rm -rf -- "$tmp"',
+    '  if [ "$how" = link ]; then cp -al -- "$tree/$file" "$tmp"; else cp -a -- "$tree/$file" "$tmp"; fi',
+    '  mv -T -- "$tmp" "$store/$name"',
+    'done'
+].join('\n');
+/** Prints each of its arguments that does not exist on the host. */
+const MISSING_PATHS_SCRIPT = 'for p in "$@"; do [ -e "$p" ] || printf "%s\\n" "$p"; done';
+/**
+ * Makes the persistent folders (as the deploy user, before compose runs, so Docker never makes
+ * them as root) and fails on one that exists but is not a folder. $1 = shared/, then paths.
+ */
+const SHARED_SCRIPT = [
+    'umask 022',
+    'shared=$1; shift',
+    'for p in "$@"; do',
+    '  if [ -e "$shared/$p" ] && [ ! -d "$shared/$p" ]; then echo "$shared/$p exists and is not a folder" >&2; exit 1; fi',
+    '  mkdir -p -- "$shared/$p"',
+    'done'
+].join('\n');
+/**
+ * Removes folders the deploy user made, even when a shipped folder was read-only (0555: its
+ * files cannot be unlinked until it is writable again). Only our own paths are ever given.
+ */
+function removeTreesArgv(paths) {
+    return remoteScriptArgv('chmod -R u+w -- "$@" 2>/dev/null || true; rm -rf -- "$@"', paths);
+}
+const projectTreeCommands = {
+    makeDirs: (layout) => remoteScriptArgv('umask 022; mkdir -p -- "$1"; mkdir -p -m 0700 -- "$2"', [
+        layout.tree,
+        layout.secrets
+    ]),
+    linkUnchanged: (fromTree, layout) => remoteScriptArgv(LINK_SCRIPT, [fromTree, layout.tree]),
+    /** The tarball on stdin into the tree: modes as sent, owned by the deploy user. */
+    extract: (layout) => remoteScriptArgv('umask 022; exec tar -x -f - -C "$1" --no-same-owner --preserve-permissions', [
+        layout.tree
+    ]),
+    makeObjects: (layout) => remoteScriptArgv(OBJECTS_SCRIPT, [layout.tree, layout.store]),
+    makeShared: (layout, relatives) => remoteScriptArgv(SHARED_SCRIPT, [layout.shared, ...relatives]),
+    missingPaths: (paths) => remoteScriptArgv(MISSING_PATHS_SCRIPT, paths),
+    listObjects: (layout) => ['ls', '-1', '-A', layout.store],
+    removeObjects: (layout, names) => removeTreesArgv(names.map(name => external_node_path_.posix.join(layout.store, external_node_path_.posix.basename(name))))
+};
+/** The local side of the upload: a tarball of the listed members (NUL-separated on stdin). */
+function createTarballArgv(root) {
+    return [
+        'tar',
+        '--create',
+        '--file=-',
+        `--directory=${root}`,
+        '--owner=0',
+        '--group=0',
+        '--numeric-owner',
+        // Positional in GNU tar: these two apply to the names that --files-from reads after them.
+        '--no-recursion',
+        '--null',
+        '--files-from=-'
+    ];
+}
+const preflightCommands = {
+    dockerVersion: () => ['docker', 'version', '--format', '{{.Server.Version}}'],
+    composeVersion: () => ['docker', 'compose', 'version', '--short'],
+    diskFree: (dir) => ['df', '-Pk', dir],
+    makeDirs: (layout) => ['mkdir', '-p', layout.releases, layout.backups],
+    writable: (layout) => ['test', '-w', layout.root]
+};
+/** Free space in KiB from `df -Pk` (POSIX format: the 4th column of the second line). */
+function parseDiskFree(output) {
+    const line = output.trim().split('\n')[1];
+    const available = line?.trim().split(/\s+/)[3];
+    return available && /^\d+$/.test(available) ? Number(available) : undefined;
+}
+const releaseCommands = {
+    makeRelease: (layout) => ['mkdir', '-p', layout.release],
+    listReleases: (layout) => ['ls', '-1', layout.releases],
+    /** The live release's id, or nothing on a first deploy. */
+    readCurrent: (layout) => ['readlink', layout.current],
+    /** Points `current` at a release atomically: a new link, renamed over the old one. */
+    linkNew: (layout, target) => [
+        'ln',
+        '-sfn',
+        target,
+        `${layout.current}.new`
+    ],
+    switchCurrent: (layout) => [
+        'mv',
+        '-T',
+        `${layout.current}.new`,
+        layout.current
+    ],
+    removeReleases: (layout, ids) => removeTreesArgv(ids.map(id => external_node_path_.posix.join(layout.releases, id))),
+    /** By image@digest ref: a ref still used by a container, or by another tag, is refused, not forced. */
+    removeImages: (refs) => ['docker', 'image', 'rm', ...refs],
+    /** Appends stdin to the audit log (no shell redirection needed). */
+    appendAudit: (layout) => [
+        'dd',
+        `of=${layout.auditLog}`,
+        'oflag=append',
+        'conv=notrunc',
+        'status=none'
+    ]
+};
+function scaledToZero(jobs) {
+    return jobs.flatMap(job => ['--scale', `${job}=0`]);
+}
+const composeCommands = {
+    pull: (base) => [...base, 'pull', '--quiet'],
+    /** One run of the migration service from the new release's image; its dependencies start as needed. */
+    migrate: (base, service) => [...base, 'run', '--rm', '-T', service],
+    /**
+     * `jobsDone`: one-shot jobs that already ran for this release (the migration, run on its own
+     * before the switch). Compose starts a one-shot job again on every `up` (docker/compose
+     * #11808, #11590), so they are scaled to 0: their old containers go, and compose does not wait
+     * for a dependency with no containers.
+     */
+    up: (base, waitTimeoutSeconds, jobsDone = []) => [
+        ...(0,args/* composeUpWaitArgs */.ok)(base, waitTimeoutSeconds),
+        '--remove-orphans',
+        ...scaledToZero(jobsDone)
+    ],
+    /**
+     * Containers brought to the new configuration without starting them: for the one-shot jobs
+     * before a zero-downtime replacement, so that the final `up` does not recreate a job and,
+     * because of it, every service that depends on the job (the api just replaced, then web).
+     */
+    create: (base, services) => [...base, 'create', ...services],
+    /**
+     * The hash compose labels a service's containers with; a different one means compose would
+     * recreate them. (It matches for containers that `up` made without --no-deps: see scaleUp.)
+     */
+    configHash: (base, service) => [...base, 'config', '--hash', service],
+    /**
+     * New containers next to the running ones (--no-recreate leaves those as they are). Never
+     * --no-deps: compose hashes a service's configuration without its depends_on then, and the
+     * next plain `up` would recreate the container it made.
+     */
+    scaleUp: (base, service, count, jobsDone = []) => [
+        ...base,
+        'up',
+        '--detach',
+        '--no-recreate',
+        '--scale',
+        `${service}=${count}`,
+        ...scaledToZero(jobsDone),
+        service
+    ]
+};
+/**
+ * The database dump, in the container: the official postgres image's own variables name the
+ * user and database, so no credentials cross the wire or appear in argv.
+ */
+function pgDumpArgs(base, service) {
+    return [
+        ...base,
+        'exec',
+        '-T',
+        service,
+        'sh',
+        '-c',
+        'exec pg_dump --no-owner --username="${POSTGRES_USER:-postgres}" --dbname="${POSTGRES_DB:-${POSTGRES_USER:-postgres}}"'
+    ];
+}
+function backupFileName(releaseId, service) {
+    return `${releaseId}-${service}.sql.gz`;
+}
+const backupCommands = {
+    /** gzip -t proves the file is a whole gzip stream; the size proves it is not empty. */
+    verify: (file) => ['gzip', '-t', file],
+    size: (file) => ['stat', '-c', '%s', file],
+    list: (layout) => ['ls', '-1', layout.backups],
+    remove: (layout, files) => [
+        'rm',
+        '-f',
+        ...files.map(file => external_node_path_.posix.join(layout.backups, external_node_path_.posix.basename(file)))
+    ]
+};
+const containerCommands = {
+    /** A service's containers in one project: id, config hash, state. */
+    list: (project, service) => [
+        'docker',
+        'ps',
+        '--all',
+        '--no-trunc',
+        '--filter',
+        `label=com.docker.compose.project=${project}`,
+        '--filter',
+        `label=com.docker.compose.service=${service}`,
+        '--format',
+        '{{.ID}} {{.Label "com.docker.compose.config-hash"}} {{.State}}'
+    ],
+    health: (ids) => [
+        'docker',
+        'inspect',
+        '--format',
+        '{{.Id}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}',
+        ...ids
+    ],
+    /** Stops with each container's own grace period (compose sets it from stop_grace_period). */
+    stop: (ids) => ['docker', 'stop', ...ids],
+    remove: (ids) => ['docker', 'rm', '--force', ...ids]
+};
+
+// EXTERNAL MODULE: ./src/deploy/release.ts
+var deploy_release = __webpack_require__(466);
+;// CONCATENATED MODULE: ./src/deploy/rolling.ts
+function rollingServices(plan) {
+    return plan.services
+        .filter(service => service.kind === 'build' &&
+        service.healthcheck !== undefined &&
+        service.ports.length === 0 &&
+        service.containerName === undefined &&
+        service.volumes.every(volume => volume.type === 'tmpfs' || (volume.type === 'bind' && volume.readOnly)))
+        .map(service => service.name)
+        .sort();
+}
+/** Parses `docker ps --no-trunc --format '{{.ID}} {{.Label "com.docker.compose.config-hash"}} {{.State}}'`. */
+function parseContainers(stdout) {
+    return stdout
+        .split('\n')
+        .map(line => line.trim().split(/\s+/))
+        .filter(fields => fields.length === 3 && /^[0-9a-f]{12,64}$/.test(fields[0]))
+        .map(([id, configHash, state]) => ({
+        id: id,
+        configHash: configHash,
+        state: state
+    }));
+}
+/**
+ * Whether to roll a service: only when it has running containers and compose would recreate
+ * them, i.e. their configuration hash is not the new one (otherwise compose's own `up` creates
+ * or leaves them, with nothing to replace).
+ */
+function decideRoll(containers, newHash) {
+    const running = containers.filter(c => c.state === 'running');
+    if (running.length === 0)
+        return { action: 'skip', reason: 'no running container to replace' };
+    if (newHash && running.every(c => c.configHash === newHash))
+        return { action: 'skip', reason: 'unchanged' };
+    return { action: 'roll', old: running, scaleTo: running.length * 2 };
+}
+/** Parses `docker inspect --format '{{.Id}} {{.State.Status}} {{health or none}}'` lines. */
+function parseHealth(stdout) {
+    return stdout
+        .split('\n')
+        .map(line => line.trim().split(/\s+/))
+        .filter(fields => fields.length === 3)
+        .map(([id, status, health]) => ({
+        id: id,
+        status: status,
+        health: health
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/deploy/compose-runtime.ts
+/**
+ * The Docker Compose runtime: one project per host, each release addressed by its own compose
+ * files, overrides and env files (see remoteComposeArgs), zero-downtime services replaced new
+ * container first (./rolling.ts). Everything is argv from ./commands.ts.
+ */
+
+
+
+
+/** The RuntimeFactory of the compose runtime. */
+const composeRuntime = (session, settings, reporter, long) => new ComposeRuntime(session, settings, reporter, long);
+class ComposeRuntime {
+    session;
+    settings;
+    reporter;
+    long;
+    constructor(session, settings, reporter, 
+    /** Wraps the commands that change what runs (see LongCommand); the host context's. */
+    long) {
+        this.session = session;
+        this.settings = settings;
+        this.reporter = reporter;
+        this.long = long;
+    }
+    base(release) {
+        return remoteComposeArgs((0,deploy_release.releaseLayout)(this.settings.deployPath, this.settings.project, release.id), this.settings.project, release.compose);
+    }
+    get t() {
+        return this.settings.timeouts;
+    }
+    /** A long command, wrapped; throws naming `step` unless it exits 0. */
+    async runLong(id, argv, step, timeoutSeconds) {
+        const wrapped = this.long(id, argv, timeoutSeconds);
+        return this.session.runChecked(wrapped.argv, step, {
+            timeoutSeconds: wrapped.timeoutSeconds,
+            step
+        });
+    }
+    async pull(release, env) {
+        await this.session.runChecked(composeCommands.pull(this.base(release)), 'pull images', {
+            env,
+            timeoutSeconds: this.t.pull
+        });
+    }
+    async isRunning(release, service) {
+        const running = await this.session.run([...this.base(release), 'ps', '--status', 'running', '--quiet', service], { timeoutSeconds: this.t.quick * 2 });
+        return running.exitCode === 0 && running.stdout.trim() !== '';
+    }
+    dumpArgv(release, service) {
+        return pgDumpArgs(this.base(release), service);
+    }
+    async migrate(release, service, timeoutSeconds) {
+        const wrapped = this.long('migrate', composeCommands.migrate(this.base(release), service), timeoutSeconds);
+        return this.session.run(wrapped.argv, {
+            timeoutSeconds: wrapped.timeoutSeconds,
+            step: 'migrate'
+        });
+    }
+    async bringUp(release, step, jobsDone = []) {
+        const base = this.base(release);
+        const { rollingServices, waitTimeoutSeconds } = this.settings;
+        // The other jobs' new containers first, without starting them: otherwise `up` recreates a
+        // job (new image), and compose recreates everything that depends on it.
+        const jobs = this.settings.jobs.filter(job => !jobsDone.includes(job));
+        if (rollingServices.length > 0 && jobs.length > 0)
+            await this.session.runChecked(composeCommands.create(base, jobs), 'compose create (jobs)', {
+                timeoutSeconds: this.t.containers
+            });
+        for (const service of rollingServices)
+            await this.rollService(base, service, jobsDone);
+        await this.runLong('up', composeCommands.up(base, waitTimeoutSeconds, jobsDone), step, waitTimeoutSeconds + this.t.composeOverhead);
+    }
+    /** Replaces `service` new-container-first, when compose would recreate it. */
+    async rollService(base, service, jobsDone) {
+        const { project, waitTimeoutSeconds, settleSeconds } = this.settings;
+        const [hash, listing] = await Promise.all([
+            this.session.runChecked(composeCommands.configHash(base, service), 'compose config --hash', {
+                timeoutSeconds: this.t.quick * 2
+            }),
+            this.session.runChecked(containerCommands.list(project, service), 'docker ps', {
+                timeoutSeconds: this.t.quick
+            })
+        ]);
+        // `config --hash api` prints "api <hash>".
+        const newHash = hash.stdout.trim().split(/\s+/).pop() ?? '';
+        const decision = decideRoll(parseContainers(listing.stdout), newHash);
+        if (decision.action === 'skip')
+            return;
+        const old = decision.old.map(c => c.id);
+        this.reporter.info(`[${this.session.host}] ${service}: starting the new container next to the old one (zero-downtime)`);
+        await this.runLong(`scale-${service}`, composeCommands.scaleUp(base, service, decision.scaleTo, jobsDone), `start the new ${service}`, waitTimeoutSeconds + this.t.composeOverhead);
+        // Started (and in Docker's DNS) from here on, not from before `up`, which may first
+        // have run a job the service depends on.
+        const started = Date.now();
+        const after = await this.session.runChecked(containerCommands.list(project, service), 'docker ps', { timeoutSeconds: this.t.quick });
+        const fresh = parseContainers(after.stdout)
+            .map(c => c.id)
+            .filter(id => !old.includes(id));
+        try {
+            await this.waitHealthy(service, fresh);
+        }
+        catch (error) {
+            // The old containers never stopped: take the new ones away, and the release fails.
+            await this.session.run(containerCommands.remove(fresh), {
+                timeoutSeconds: this.t.containers
+            });
+            throw error;
+        }
+        // Proxies that cache the service's DNS answer (the reference stack's nginx: 2 s) must have
+        // seen the new address before the old one goes away (zero-downtime-settle).
+        await (0,time/* sleep */.y)(Math.max(0, started + settleSeconds * 1000 - Date.now()));
+        await this.session.runChecked(containerCommands.stop(old), `stop the old ${service}`, {
+            timeoutSeconds: this.t.containers
+        });
+        await this.session.run(containerCommands.remove(old), { timeoutSeconds: this.t.quick * 2 });
+    }
+    /** Until every one of `ids` is healthy; fails at once on one that exits or turns unhealthy. */
+    async waitHealthy(service, ids) {
+        if (ids.length === 0)
+            throw new Error(`compose started no new ${service} container`);
+        const { waitTimeoutSeconds } = this.settings;
+        const deadline = Date.now() + waitTimeoutSeconds * 1000;
+        for (;;) {
+            const inspect = await this.session.run(containerCommands.health(ids), {
+                timeoutSeconds: this.t.quick
+            });
+            const states = parseHealth(inspect.stdout);
+            const bad = states.find(s => s.status !== 'running' || s.health === 'unhealthy');
+            if (bad)
+                throw new Error(`the new ${service} container is ${bad.status === 'running' ? 'unhealthy' : bad.status}; the old one kept serving`);
+            if (states.length === ids.length && states.every(s => s.health === 'healthy'))
+                return;
+            if (Date.now() >= deadline)
+                throw new Error(`the new ${service} container was not healthy within ${waitTimeoutSeconds}s (wait-timeout); the old one kept serving`);
+            await (0,time/* sleep */.y)(this.t.healthPollMs);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/lock.ts
+function parseLockOwner(text) {
+    try {
+        const value = JSON.parse(text);
+        if (typeof value.token !== 'string' || typeof value.acquiredAt !== 'string')
+            return undefined;
+        return {
+            token: value.token,
+            owner: String(value.owner ?? 'unknown'),
+            runUrl: typeof value.runUrl === 'string' ? value.runUrl : undefined,
+            acquiredAt: value.acquiredAt,
+            ttlSeconds: Number(value.ttlSeconds ?? 0)
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * What to do about a lock someone else holds. Never take over while one of its commands still
+ * runs on the host. Otherwise it is stale once its heartbeat is older than the owner's TTL; a
+ * lock without a (readable) owner record, or with no TTL in it, is judged by the TTL we would
+ * give. The age is the host's (its clock, its file times): the runner's clock plays no part.
+ */
+function decideOnHeldLock(state, defaultTtlSeconds) {
+    const owner = state.owner;
+    const holder = owner ? describeHolder(owner) : 'an unknown deploy (no owner record)';
+    if (state.busy.length > 0) {
+        return {
+            action: 'wait',
+            holder,
+            reason: `${lock_describeBusy(state.busy)} still running on the host`
+        };
+    }
+    const age = state.ageSeconds;
+    if (!Number.isFinite(age)) {
+        return { action: 'wait', holder, reason: 'the host could not tell how old the lock is' };
+    }
+    const ownTtl = owner !== undefined && Number.isFinite(owner.ttlSeconds) && owner.ttlSeconds > 0;
+    const ttl = ownTtl ? owner.ttlSeconds : defaultTtlSeconds;
+    const seconds = Math.round(age);
+    if (age > ttl) {
+        return {
+            action: 'take-over',
+            holder,
+            reason: owner
+                ? `not renewed for ${seconds}s, past its TTL of ${ttl}s`
+                : `its lock has no owner record and is ${seconds}s old, past the TTL of ${ttl}s`
+        };
+    }
+    return {
+        action: 'wait',
+        holder,
+        reason: owner
+            ? `renewed ${seconds}s ago (TTL ${ttl}s)`
+            : `no owner record yet (${seconds}s old, TTL ${ttl}s)`
+    };
+}
+function describeHolder(owner) {
+    return `${owner.owner} since ${owner.acquiredAt}${owner.runUrl ? ` (${owner.runUrl})` : ''}`;
+}
+/** "migrate (pid 4242), up (pid 4250)". */
+function lock_describeBusy(busy) {
+    return busy.map(command => `${command.id} (pid ${command.pid})`).join(', ');
+}
+
+;// CONCATENATED MODULE: ./src/deploy/host-lock.ts
+
+
+
+
+/** Exit status of a script that found the lock someone else's (held, lost, not ours). */
+const LOCK_NOT_OURS_EXIT = 3;
+/** How long a script waits for the host's flock (the critical sections take milliseconds). */
+const FLOCK_WAIT_SECONDS = 20;
+/** How long heldCommand waits for its detached command to start. */
+const HELD_START_WAIT_SECONDS = 30;
+/** Exit status of heldCommand when its command ran out of time (coreutils timeout). */
+const HELD_TIMEOUT_EXIT = 124;
+/** ... and when it had to be killed after ignoring TERM for KILL_AFTER_SECONDS. */
+const HELD_KILLED_EXIT = 137;
+/** Starts heldCommand's stderr line when the command was not started (lock not ours). */
+const HELD_NOT_STARTED_MARKER = 'stack-deploy-lock: not started:';
+// ---------------------------------------------------------------------------------------------
+// The scripts
+/** Shared by every script. $lock must be set first. */
+const COMMON = `
+lock_host() { # takes the host's flock on $lock.flock (fd 9), waiting at most ${FLOCK_WAIT_SECONDS} s
+  exec 9>>"$lock.flock" || {
+    echo "stack-deploy: cannot open $lock.flock (does the deploy directory exist?)" >&2
+    exit 1
+  }
+  if ! flock -w ${FLOCK_WAIT_SECONDS} 9; then
+    echo "stack-deploy: $lock.flock stayed locked for ${FLOCK_WAIT_SECONDS}s" >&2
+    exit 1
+  fi
+}
+unlock_host() {
+  flock -u 9
+  exec 9>&-
+}
+lock_token() { # the holder's token, '' when there is none
+  cat -- "$lock/token" 2>/dev/null || true
+}
+lock_mtime() { # seconds (host clock) of the last heartbeat, else of the owner record, else of the dir
+  local f
+  for f in "$lock/heartbeat" "$lock/owner.json" "$lock"; do
+    if stat -c %Y -- "$f" 2>/dev/null; then return 0; fi
+  done
+  return 1
+}
+starttime_of() { # the start time of a running process (not a zombie), from /proc
+  local stat fields
+  stat=$(cat -- "/proc/$1/stat" 2>/dev/null) || return 1
+  read -r -a fields <<<"\${stat##*) }" || return 1
+  case \${fields[0]:-} in Z | X | x | '') return 1 ;; esac
+  [ -n "\${fields[19]:-}" ] || return 1
+  printf '%s\\n' "\${fields[19]}"
+}
+ALIVE_PID=
+alive() { # $1 = a busy entry: true while the process registered in it runs (same pid and start time)
+  local pid='' start='' now
+  [ -f "$1/pid" ] || return 1
+  read -r pid start 2>/dev/null <"$1/pid" || [ -n "$pid" ] || return 1
+  [[ $pid =~ ^[1-9][0-9]*$ && -n $start ]] || return 1
+  now=$(starttime_of "$pid") || return 1
+  [ "$now" = "$start" ] || return 1
+  ALIVE_PID=$pid
+}
+busy_entries() { # "ID PID" for each command still running under the lock
+  local entry id
+  for entry in "$lock"/busy/*; do
+    [ -d "$entry" ] || continue
+    alive "$entry" || continue
+    id=\${entry##*/}
+    [[ $id =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || id='?'
+    printf '%s %s\\n' "$id" "$ALIVE_PID"
+  done
+  return 0
+}
+print_state() { # the held lock as one JSON line (owner record and token in base64)
+  local now mtime age owner token busy='' id pid
+  now=$(date +%s)
+  if mtime=$(lock_mtime); then age=$((now - mtime)); else mtime=null age=null; fi
+  owner=$(head -c 65536 -- "$lock/owner.json" 2>/dev/null | base64 -w0) || owner=''
+  token=$(lock_token)
+  token=$(printf '%s' "$token" | base64 -w0)
+  while read -r id pid; do
+    [ -z "$busy" ] || busy+=,
+    busy+='{"id":"'$id'","pid":'$pid'}'
+  done < <(busy_entries)
+  printf '{"ownerBase64":"%s","tokenBase64":"%s","mtime":%s,"ageSeconds":%s,"busy":[%s]}\\n' "$owner" "$token" "$mtime" "$age" "$busy"
+}
+make_lock() { # a new lock for $token with $owner_record
+  mkdir -- "$lock"
+  printf '%s' "$token" >"$lock/token"
+  printf '%s\\n' "$owner_record" >"$lock/owner.json"
+  : >"$lock/heartbeat"
+}
+`;
+/** $1 = lock dir, $2 = our token; stdin = our owner record. */
+const ACQUIRE_SCRIPT = `umask 022
+lock=$1 token=$2
+owner_record=$(head -c 65536)
+${COMMON}
+lock_host
+if [ -e "$lock" ] || [ -L "$lock" ]; then
+  if [ ! -d "$lock" ]; then
+    echo "stack-deploy: $lock is in the way of the deploy lock: it is not a directory" >&2
+    exit 1
+  fi
+  if [ "$(lock_token)" = "$token" ]; then
+    # Ours already (an earlier attempt took it, and its answer was lost).
+    touch -- "$lock/heartbeat"
+    echo acquired
+    exit 0
+  fi
+  if [ -e "$lock/release-when-idle" ] && [ -z "$(busy_entries)" ]; then
+    # Its holder released it while a command ran, and that command is gone: it is free.
+    rm -rf -- "$lock"
+  else
+    print_state
+    exit ${LOCK_NOT_OURS_EXIT}
+  fi
+fi
+make_lock
+echo acquired
+`;
+/** $1 = lock dir, $2 = our token, $3 = the stale lock's token, $4 = its mtime; stdin = our owner record. */
+const TAKE_OVER_SCRIPT = `umask 022
+lock=$1 token=$2 stale_token=$3 stale_mtime=$4
+owner_record=$(head -c 65536)
+${COMMON}
+lock_host
+# Compare and swap: the lock must be exactly the one judged stale, and idle.
+if [ ! -d "$lock" ] || [ "$(lock_token)" != "$stale_token" ] ||
+  [ "$(lock_mtime || true)" != "$stale_mtime" ] || [ -n "$(busy_entries)" ]; then
+  echo lost
+  exit ${LOCK_NOT_OURS_EXIT}
+fi
+rm -rf -- "$lock"
+make_lock
+echo took-over
+`;
+/** $1 = lock dir, $2 = our token. */
+const RENEW_SCRIPT = `lock=$1 token=$2
+${COMMON}
+lock_host
+if [ -d "$lock" ] && [ "$(lock_token)" = "$token" ]; then
+  touch -- "$lock/heartbeat"
+  echo renewed
+  exit 0
+fi
+echo lost
+exit ${LOCK_NOT_OURS_EXIT}
+`;
+/** $1 = lock dir, $2 = our token. */
+const RELEASE_SCRIPT = `lock=$1 token=$2
+${COMMON}
+lock_host
+if [ ! -e "$lock" ] && [ ! -L "$lock" ]; then
+  echo absent
+  exit 0
+fi
+if [ "$(lock_token)" != "$token" ]; then
+  echo not-ours
+  exit ${LOCK_NOT_OURS_EXIT}
+fi
+busy=$(busy_entries)
+if [ -z "$busy" ]; then
+  rm -rf -- "$lock"
+  echo released
+  exit 0
+fi
+# A command still runs: it removes the lock when it ends (heldCommand).
+: >"$lock/release-when-idle"
+kept=kept
+while read -r id pid; do kept+=" $id:$pid"; done <<<"$busy"
+printf '%s\\n' "$kept"
+`;
+/**
+ * The detached part of heldCommand: $1 = lock dir, $2 = token, $3 = id, $4 = timeout, then the
+ * argv. Its stdout is /dev/null and its stderr the entry's stderr file.
+ */
+const HELD_INNER_SCRIPT = `lock=$1 token=$2 id=$3 seconds=$4
+shift 4
+entry=$lock/busy/$id
+${COMMON}
+lock_host
+if [ ! -d "$entry" ] || [ "$(lock_token)" != "$token" ]; then
+  echo "${HELD_NOT_STARTED_MARKER} the deploy lock $lock is not held by this run (any more); $id was not started" >&2
+  if [ -d "$entry" ]; then : >"$entry/refused"; fi
+  exit ${LOCK_NOT_OURS_EXIT}
+fi
+printf '%s %s\\n' "$$" "$(starttime_of "$$")" >"$entry/pid.new"
+mv -f -- "$entry/pid.new" "$entry/pid"
+unlock_host
+rc=0
+timeout --kill-after=${ssh/* KILL_AFTER_SECONDS */.eh} "$seconds" "$@" </dev/null >>"$entry/stdout" 2>>"$entry/stderr" || rc=$?
+{ printf '%s\\n' "$rc" >"$entry/rc.new" && mv -f -- "$entry/rc.new" "$entry/rc"; } 2>/dev/null || true
+lock_host
+rm -f -- "$entry/pid"
+if [ -e "$lock/release-when-idle" ] && [ "$(lock_token)" = "$token" ] && [ -z "$(busy_entries)" ]; then
+  rm -rf -- "$lock"
+fi
+unlock_host
+exit "$rc"
+`;
+/** The part on the SSH side: $1 = the inner script, $2 = lock dir, $3 = token, $4 = id, $5 = timeout, then the argv. */
+const HELD_OUTER_SCRIPT = `inner=$1 lock=$2 token=$3 id=$4 seconds=$5
+shift 5
+entry=$lock/busy/$id
+${COMMON}
+lock_host
+if [ ! -d "$lock" ] || [ "$(lock_token)" != "$token" ]; then
+  echo "${HELD_NOT_STARTED_MARKER} the deploy lock $lock is not held by this run (any more); $id was not started" >&2
+  exit ${LOCK_NOT_OURS_EXIT}
+fi
+if [ -d "$entry" ] && alive "$entry"; then
+  echo "stack-deploy: $id is already running under the deploy lock $lock (pid $ALIVE_PID)" >&2
+  exit 1
+fi
+rm -rf -- "$entry"
+mkdir -p -- "$lock/busy"
+mkdir -m 700 -- "$entry"
+: >"$entry/stdout"
+: >"$entry/stderr"
+unlock_host
+# Detached: its own session (so no hang-up, and no timeout of ours, reaches it), reparented
+# away from us, no file descriptor of our connection.
+(setsid bash -c "$inner" stack-deploy-held "$lock" "$token" "$id" "$seconds" "$@" </dev/null >/dev/null 2>>"$entry/stderr" &)
+
+out_at=0 err_at=0
+copy_new() { # $1 = file, $2 = name of its offset variable, $3 = fd: copies what was added since
+  local size at=\${!2}
+  size=$(stat -c %s -- "$1" 2>/dev/null) || return 0
+  [ "$size" -gt "$at" ] || return 0
+  dd if="$1" bs=65536 skip="$at" count="$((size - at))" iflag=skip_bytes,count_bytes status=none >&"$3" || return 0
+  printf -v "$2" '%s' "$size"
+}
+start_by=$((SECONDS + ${HELD_START_WAIT_SECONDS})) started='' ended=''
+while :; do
+  if [ -e "$entry/rc" ]; then
+    ended=rc
+  elif [ -e "$entry/refused" ]; then
+    ended=refused
+  elif [ ! -d "$entry" ]; then
+    ended=gone
+  elif [ -e "$entry/pid" ]; then
+    started=1
+    if ! alive "$entry"; then
+      if [ -e "$entry/rc" ]; then ended=rc; else ended=killed; fi
+    fi
+  elif [ -z "$started" ] && [ "$SECONDS" -ge "$start_by" ]; then
+    lock_host
+    if [ ! -e "$entry/pid" ] && [ ! -e "$entry/rc" ] && [ ! -e "$entry/refused" ]; then
+      rm -rf -- "$entry"
+      unlock_host
+      echo "stack-deploy: $id did not start on the host within ${HELD_START_WAIT_SECONDS}s; it will not run" >&2
+      exit 1
+    fi
+    unlock_host
+    continue
+  fi
+  copy_new "$entry/stdout" out_at 1
+  copy_new "$entry/stderr" err_at 2
+  [ -z "$ended" ] || break
+  sleep 0.2
+done
+case $ended in
+  rc)
+    rc=$(cat -- "$entry/rc" 2>/dev/null) || rc=''
+    [[ $rc =~ ^[0-9]+$ ]] || rc=1
+    ;;
+  refused) rc=${LOCK_NOT_OURS_EXIT} ;;
+  gone)
+    echo "stack-deploy: the deploy lock $lock was removed while $id ran; its exit status is lost" >&2
+    exit 1
+    ;;
+  killed)
+    echo "stack-deploy: $id was killed on the host before it finished (no exit status)" >&2
+    rc=1
+    ;;
+esac
+# The detached part is removing its registration; then the entry goes.
+for _ in $(seq 50); do alive "$entry" || break; sleep 0.1; done
+lock_host
+if [ -d "$entry" ] && ! alive "$entry"; then rm -rf -- "$entry"; fi
+unlock_host
+exit "$rc"
+`;
+/** Checks the host has what the lock scripts use: util-linux flock and setsid, GNU coreutils, /proc. */
+const PREFLIGHT_SCRIPT = `missing=''
+flock --version >/dev/null 2>&1 || missing+=' flock (util-linux)'
+command -v setsid >/dev/null 2>&1 || missing+=' setsid (util-linux)'
+for tool in timeout stat dd base64; do
+  "$tool" --version >/dev/null 2>&1 || missing+=" $tool (GNU coreutils)"
+done
+[ -r /proc/self/stat ] || missing+=' /proc'
+if [ -n "$missing" ]; then
+  echo "the deploy lock needs on the host:$missing" >&2
+  exit 1
+fi
+flock --version
+`;
+// ---------------------------------------------------------------------------------------------
+// Argv builders
+const TOKEN = /^[A-Za-z0-9._:-]{1,128}$/;
+const COMMAND_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+function checkLockDir(lockDir) {
+    if (!lockDir.startsWith('/') ||
+        lockDir === '/' ||
+        lockDir.endsWith('/') ||
+        lockDir.includes('\0')) {
+        throw new Error(`internal error: ${JSON.stringify(lockDir)} is not an absolute lock directory`);
+    }
+    return lockDir;
+}
+function checkToken(token) {
+    if (!TOKEN.test(token)) {
+        throw new Error(`internal error: ${JSON.stringify(token)} is not a lock token`);
+    }
+    return token;
+}
+function ownerRecord(owner) {
+    checkToken(owner.token);
+    return JSON.stringify(owner);
+}
+/** Preflight: fails (exit 1, naming what is missing) unless the host can run the lock scripts. */
+function hostLockPreflightArgv() {
+    return remoteScriptArgv(PREFLIGHT_SCRIPT);
+}
+/**
+ * Takes the lock if it is free (or already ours): prints `acquired`, exit 0. Otherwise prints
+ * the held state as one JSON line, exit LOCK_NOT_OURS_EXIT: see parseAcquireResult.
+ */
+function acquireLockCommand(lockDir, owner) {
+    return {
+        argv: remoteScriptArgv(ACQUIRE_SCRIPT, [checkLockDir(lockDir), owner.token]),
+        input: ownerRecord(owner)
+    };
+}
+/**
+ * Replaces a lock judged stale (decideOnHeldLock) with ours, only if it is still exactly that
+ * lock (same token, same heartbeat) and none of its commands runs: `took-over`, exit 0; else
+ * `lost`, exit LOCK_NOT_OURS_EXIT (another run won, or the holder renewed: ask again).
+ */
+function takeOverLockCommand(lockDir, owner, stale) {
+    if (!Number.isInteger(stale.mtime)) {
+        throw new Error(`internal error: cannot take over a lock of unknown age (${stale.mtime})`);
+    }
+    return {
+        argv: remoteScriptArgv(TAKE_OVER_SCRIPT, [
+            checkLockDir(lockDir),
+            owner.token,
+            stale.token,
+            String(stale.mtime)
+        ]),
+        input: ownerRecord(owner)
+    };
+}
+/** Touches the heartbeat if the lock is ours: `renewed`, exit 0; else `lost`, exit LOCK_NOT_OURS_EXIT. */
+function renewLockArgv(lockDir, token) {
+    return remoteScriptArgv(RENEW_SCRIPT, [checkLockDir(lockDir), checkToken(token)]);
+}
+/**
+ * Releases our lock: `released` when none of its commands runs; `kept ID:PID ...` when one
+ * does (it removes the lock when it ends); `absent`; `not-ours` (exit LOCK_NOT_OURS_EXIT).
+ */
+function host_lock_releaseLockArgv(lockDir, token) {
+    return remoteScriptArgv(RELEASE_SCRIPT, [checkLockDir(lockDir), checkToken(token)]);
+}
+/**
+ * The argv of a wrapper that runs `argv` on the host under our lock, detached from the SSH
+ * connection: a command that must not be cut off halfway (a migration, `compose up`).
+ *
+ * - It starts only if the lock is ours; else exit LOCK_NOT_OURS_EXIT with
+ *   HELD_NOT_STARTED_MARKER on stderr (heldCommandNotStarted).
+ * - It runs in its own session with stdin /dev/null, its output in files under
+ *   `<lockDir>/busy/<id>/`, registered there (pid and start time, under flock) before it starts,
+ *   and stopped after `timeoutSeconds` (TERM, KILL 5 s later: exit HELD_TIMEOUT_EXIT or
+ *   HELD_KILLED_EXIT).
+ * - The wrapper copies its stdout and stderr back as they grow and exits with its exit status.
+ * - If the wrapper dies (connection dropped, job cancelled), the command carries on; while it
+ *   runs, the lock is not taken over and release keeps it; when it ends it unregisters, and
+ *   removes the lock if that was released meanwhile.
+ *
+ * Run it with a remote timeout of heldCommandRemoteTimeoutSeconds(timeoutSeconds).
+ */
+function heldCommand(lockDir, token, id, timeoutSeconds, argv) {
+    if (!COMMAND_ID.test(id)) {
+        throw new Error(`internal error: ${JSON.stringify(id)} is not a held command id`);
+    }
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) {
+        throw new Error(`internal error: held command timeout ${timeoutSeconds}`);
+    }
+    if (argv.length === 0)
+        throw new Error('internal error: empty held command');
+    return remoteScriptArgv(HELD_OUTER_SCRIPT, [
+        `set -euo pipefail\n${HELD_INNER_SCRIPT}`,
+        checkLockDir(lockDir),
+        checkToken(token),
+        id,
+        String(timeoutSeconds),
+        ...argv
+    ]);
+}
+/** The remote timeout for heldCommand's wrapper: the command's, its kill grace, its start, slack. */
+function heldCommandRemoteTimeoutSeconds(timeoutSeconds) {
+    return timeoutSeconds + ssh/* KILL_AFTER_SECONDS */.eh + HELD_START_WAIT_SECONDS + 15;
+}
+/** How often the holder renews: a third of the TTL, at most every 60 s, at least every 1 s. */
+function renewIntervalSeconds(ttlSeconds) {
+    if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0)
+        return 60;
+    return Math.max(1, Math.min(60, Math.floor(ttlSeconds / 3)));
+}
+// ---------------------------------------------------------------------------------------------
+// The host's answers
+function unexpected(what, result) {
+    const tail = (0,executor/* lastLines */.w$)(result.stderr || result.stdout, 5);
+    return new Error(`${what}: unexpected answer (exit ${result.exitCode})${tail ? `: ${tail}` : ''}`);
+}
+function firstLine(text) {
+    return text.trim().split('\n')[0]?.trim() ?? '';
+}
+/** The held state line of the acquire script; undefined if it is not one. */
+function parseHeldLockState(line) {
+    try {
+        const value = JSON.parse(line);
+        if (typeof value.ownerBase64 !== 'string' || typeof value.tokenBase64 !== 'string') {
+            return undefined;
+        }
+        const busy = Array.isArray(value.busy) ? value.busy : [];
+        const number = (x) => (typeof x === 'number' ? x : NaN);
+        return {
+            owner: parseLockOwner(Buffer.from(value.ownerBase64, 'base64').toString('utf8')),
+            token: Buffer.from(value.tokenBase64, 'base64').toString('utf8'),
+            mtime: number(value.mtime),
+            ageSeconds: number(value.ageSeconds),
+            busy: busy.flatMap(entry => {
+                const { id, pid } = (entry ?? {});
+                return typeof id === 'string' && typeof pid === 'number' ? [{ id, pid }] : [];
+            })
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The acquire script's answer; throws on anything else (the script failed). */
+function parseAcquireResult(result) {
+    if (result.exitCode === 0 && firstLine(result.stdout) === 'acquired')
+        return { kind: 'acquired' };
+    if (result.exitCode === LOCK_NOT_OURS_EXIT) {
+        const state = parseHeldLockState(firstLine(result.stdout));
+        if (state)
+            return { kind: 'held', state };
+    }
+    throw unexpected('taking the deploy lock', result);
+}
+/** The take-over script's answer; throws on anything else. */
+function parseTakeOverResult(result) {
+    const line = firstLine(result.stdout);
+    if (result.exitCode === 0 && line === 'took-over')
+        return 'took-over';
+    if (result.exitCode === LOCK_NOT_OURS_EXIT && line === 'lost')
+        return 'lost';
+    throw unexpected('taking over the deploy lock', result);
+}
+/** The renew script's answer: whether the lock is still ours; throws on anything else. */
+function parseRenewResult(result) {
+    const line = firstLine(result.stdout);
+    if (result.exitCode === 0 && line === 'renewed')
+        return true;
+    if (result.exitCode === LOCK_NOT_OURS_EXIT && line === 'lost')
+        return false;
+    throw unexpected('renewing the deploy lock', result);
+}
+/** The release script's answer; throws on anything else. */
+function host_lock_parseReleaseResult(result) {
+    const line = firstLine(result.stdout);
+    if (result.exitCode === LOCK_NOT_OURS_EXIT && line === 'not-ours')
+        return { kind: 'not-ours' };
+    if (result.exitCode === 0) {
+        if (line === 'released' || line === 'absent')
+            return { kind: line };
+        const [word, ...entries] = line.split(' ');
+        if (word === 'kept') {
+            return {
+                kind: 'kept',
+                busy: entries.map(entry => {
+                    const at = entry.lastIndexOf(':');
+                    return { id: entry.slice(0, at), pid: Number(entry.slice(at + 1)) };
+                })
+            };
+        }
+    }
+    throw unexpected('releasing the deploy lock', result);
+}
+/** Whether heldCommand did not start its command because the lock was not ours. */
+function heldCommandNotStarted(result) {
+    return result.exitCode === LOCK_NOT_OURS_EXIT && result.stderr.includes(HELD_NOT_STARTED_MARKER);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/host.ts
+/**
+ * One host's share of a task: its session, the shared settings, the reporter, the runtime that
+ * brings releases up, and what has happened so far (the report, whether `current` moved, the
+ * lock). Every step takes this; `runStep` times a step and turns its failure into a DeployError
+ * naming the host and the step.
+ */
+
+
+
+
+
+function hostContext(options) {
+    const { session, settings, reporter } = options;
+    const ctx = {
+        session,
+        settings,
+        reporter,
+        runtime: undefined,
+        now: options.now ?? (() => new Date()),
+        layout: (0,deploy_release.releaseLayout)(settings.deployPath, settings.project, options.releaseId ?? 'none'),
+        report: {
+            host: session.host,
+            result: 'not started',
+            steps: [],
+            backup: undefined,
+            migrationOutput: '',
+            previous: undefined
+        },
+        onLocked: options.onLocked ?? (() => undefined),
+        switched: false,
+        lock: undefined
+    };
+    // The long commands run under the lock this context holds at the time they run: they
+    // survive a dropped connection, and the lock stays until they end (host-lock.ts).
+    const long = (id, argv, timeoutSeconds) => ctx.lock
+        ? {
+            argv: heldCommand(ctx.layout.lockDir, ctx.lock.token, id, timeoutSeconds, argv),
+            timeoutSeconds: heldCommandRemoteTimeoutSeconds(timeoutSeconds)
+        }
+        : { argv, timeoutSeconds };
+    ctx.runtime = options.runtime(session, settings, reporter, long);
+    return ctx;
+}
+/** Runs one named step, times it, and turns any failure into a DeployError naming host and step. */
+async function runStep(ctx, name, body, task = 'deploy') {
+    const started = Date.now();
+    ctx.reporter.info(`[${ctx.session.host}] ${name}`);
+    if (ctx.lock?.lost) {
+        // Someone took the lock over: nothing more may change on this host.
+        throw new errors/* DeployError */.sH({
+            task,
+            host: ctx.session.host,
+            step: name,
+            reason: 'the deploy lock is no longer ours (it was taken over); stopped before this step',
+            outcome: ctx.switched ? 'not rolled back' : 'nothing switched'
+        });
+    }
+    const record = (ok, detail) => {
+        ctx.report.steps.push({ step: name, seconds: (Date.now() - started) / 1000, ok, detail });
+    };
+    try {
+        const value = await body();
+        record(true, '');
+        return value;
+    }
+    catch (error) {
+        const message = error.message;
+        record(false, message.split('\n')[0] ?? '');
+        if (error instanceof errors/* DeployError */.sH)
+            throw error;
+        throw new errors/* DeployError */.sH({
+            task,
+            host: ctx.session.host,
+            step: name,
+            reason: message,
+            // Until the switch, the previous release never stopped serving.
+            outcome: ctx.switched ? 'not rolled back' : 'nothing switched'
+        });
+    }
+}
+/** The layout of another release of the same project. */
+function layoutOf(ctx, id) {
+    return (0,deploy_release.releaseLayout)(ctx.settings.deployPath, ctx.settings.project, id);
+}
+/** The live release's id, or undefined on a first deploy. */
+async function currentRelease(ctx) {
+    const link = await ctx.session.run(releaseCommands.readCurrent(ctx.layout), {
+        timeoutSeconds: ctx.settings.timeouts.quick
+    });
+    const id = link.exitCode === 0 ? external_node_path_.posix.basename(link.stdout.trim()) : '';
+    return (0,deploy_release.isReleaseId)(id) ? id : undefined;
+}
+/** The release ids on the host, oldest first. */
+async function listReleases(ctx) {
+    const listing = await ctx.session.run(releaseCommands.listReleases(ctx.layout), {
+        timeoutSeconds: ctx.settings.timeouts.quick
+    });
+    return listing.stdout.split('\n').filter(deploy_release.isReleaseId).sort();
+}
+/** A release's manifest on the host; undefined when it is missing or unreadable. */
+async function readManifest(ctx, id) {
+    const text = await ctx.session.run(['cat', external_node_path_.posix.join(layoutOf(ctx, id).release, 'manifest.json')], { timeoutSeconds: ctx.settings.timeouts.quick });
+    try {
+        return text.exitCode === 0 ? JSON.parse(text.stdout) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * How compose runs another release (the live one, for a backup or a rollback): its own
+ * files, overrides and profiles, as its manifest records them, since releases can differ.
+ */
+async function composeOfRelease(ctx, id) {
+    const manifest = await readManifest(ctx, id);
+    if (manifest?.compose)
+        return manifest.compose;
+    if (Array.isArray(manifest?.composeFiles) && manifest.composeFiles.length > 0)
+        return (0,deploy_release.legacyCompose)(manifest.composeFiles);
+    // No readable manifest: assume the layout the settings give.
+    return ctx.settings.fallbackCompose;
+}
+/** Writes a release's manifest (last in an upload: a release with a manifest is whole). */
+async function writeManifest(ctx, manifest) {
+    await ctx.session.writeFile(external_node_path_.posix.join(layoutOf(ctx, manifest.release).release, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o644, { timeoutSeconds: ctx.settings.timeouts.write });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/hosts.ts
+/**
+ * A task over every host of an environment: deploy, rollback, and the day-2 commands. One
+ * function owns what they share: connect to every host before any runs (a wrong pinned key or
+ * address stops the task before the first host changes), record connections and locks for the
+ * post step, run the hosts one at a time, undo the hosts already done when a later one fails,
+ * and close every connection.
+ */
+
+/**
+ * Runs `run` on each host in order and returns the contexts. A failure undoes the hosts
+ * already run (last first), and is thrown as a DeployError that says what became of them.
+ */
+async function forEachHost(options) {
+    const sessions = [];
+    const hosts = [];
+    const done = [];
+    try {
+        for (const endpoint of options.endpoints) {
+            const session = await options.connect(endpoint).catch((error) => {
+                options.unreachable?.(options.label(endpoint), error);
+                throw error;
+            });
+            sessions.push(session);
+            options.post.connected(session.state());
+            hosts.push(options.open(session, lock => options.post.locked(lock)));
+        }
+        for (const host of hosts)
+            await options.prepare?.(host);
+        let current;
+        try {
+            for (const host of hosts) {
+                current = host;
+                await options.run(host);
+                done.push(host);
+            }
+        }
+        catch (error) {
+            throw await undoOthers(options, done, error, current);
+        }
+        return hosts;
+    }
+    finally {
+        for (const host of hosts)
+            await options.finish?.(host);
+        for (const session of sessions)
+            await session.dispose().catch(() => undefined);
+        options.post.clear();
+    }
+}
+/** Puts the hosts already run back (last first); the failure then says what became of them. */
+async function undoOthers(options, done, error, failing) {
+    if (!options.undo || done.length === 0)
+        return error;
+    const outcomes = [];
+    for (const host of [...done].reverse())
+        outcomes.push(await options.undo(host, error));
+    outcomes.reverse();
+    // The failing host's own outcome stays its own: what became of the others is a field of
+    // its own, never mixed into the failing host's (a status once read it as "rolled back").
+    if (error instanceof errors/* DeployError */.sH)
+        return error.withOtherHosts(outcomes);
+    return new errors/* DeployError */.sH({
+        task: 'deploy',
+        host: failing ? options.hostOf(failing) : 'a host',
+        step: 'deploy',
+        reason: error.message,
+        outcome: 'nothing switched',
+        otherHosts: outcomes
+    });
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __webpack_require__(8815);
+// EXTERNAL MODULE: ./src/compose/images-override.ts
+var images_override = __webpack_require__(1081);
+;// CONCATENATED MODULE: ./src/deploy/override.ts
+
+
+/**
+ * The release's image pins: every built service, and every service that runs a built
+ * service's image, at image@digest. Build sections are reset (`!reset`, compose 2.24 and
+ * later): the host never builds, and their contexts do not exist there.
+ */
+function deployOverrideYaml(plan, images) {
+    const doc = new dist/* Document */.yo({});
+    const services = {};
+    for (const [name, pin] of Object.entries((0,images_override/* imageOverride */.o)(plan, images)))
+        services[name] = { image: pin.image };
+    for (const service of plan.services) {
+        if (!service.build)
+            continue;
+        const reset = new dist/* Scalar */.X5(null);
+        reset.tag = '!reset';
+        services[service.name] = { ...(services[service.name] ?? {}), build: reset };
+    }
+    doc.contents = doc.createNode({ services });
+    return String(doc);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/release-files.ts
+/**
+ * The project's files on a host, as data: how compose addresses a release, which files are
+ * sent and which are hard-linked from the live release, where objects, persistent folders and
+ * secrets are. Pure; steps/upload.ts runs the commands, report/deploy-summary.ts says what shipped.
+ */
+
+/** Where a release keeps the project tree, relative to the release. */
+const TREE = 'project';
+const IMAGES_OVERRIDE = 'images.override.yaml';
+const FILES_OVERRIDE = 'files.override.yaml';
+/** How compose runs this release on a host (recorded in its manifest). */
+function releaseComposeOf(files, profiles) {
+    const inTree = (relative) => external_node_path_.posix.join(TREE, relative);
+    return {
+        projectDirectory: inTree(files.projectDirectory),
+        composeFiles: files.composeFiles.map(inTree),
+        envFiles: files.envFiles.map(inTree),
+        overrides: [IMAGES_OVERRIDE, FILES_OVERRIDE],
+        profiles: [...profiles]
+    };
+}
+/** The manifest's record of the tree: what a later release compares against. */
+function manifestFileMap(entries) {
+    const map = {};
+    for (const entry of entries)
+        map[entry.path] =
+            entry.type === 'symlink'
+                ? `link:${entry.sha256}`
+                : entry.type === 'dir'
+                    ? `dir:${entry.mode.toString(8).padStart(4, '0')}`
+                    : `${entry.sha256}:${entry.mode.toString(8).padStart(4, '0')}`;
+    return map;
+}
+/**
+ * Which files are hard-linked from the live release (same content and mode: the host checks the
+ * content again before it links) and which are sent. Symlinks and folders are always sent:
+ * they are a tar header each.
+ */
+function splitUnchanged(entries, previous) {
+    const current = manifestFileMap(entries);
+    const link = [];
+    const send = [];
+    for (const entry of entries) {
+        if (entry.type === 'file' && previous && previous[entry.path] === current[entry.path])
+            link.push(entry);
+        else
+            send.push(entry);
+    }
+    return { link, send };
+}
+/** The link script's input: `<sha256> <path>` lines (paths never hold a line break). */
+function linkListText(entries) {
+    return entries.map(entry => `${entry.sha256} ${entry.path}\n`).join('');
+}
+/**
+ * The tarball's member list (NUL-separated, for `tar --null --files-from=-`): each folder on the
+ * way to a sent file first, so that tar records its mode, then the files.
+ */
+function tarMemberList(send) {
+    const dirs = new Set(send.filter(entry => entry.type === 'dir').map(entry => entry.path));
+    for (const entry of send) {
+        let dir = external_node_path_.posix.dirname(entry.path);
+        while (dir !== '.' && !dirs.has(dir)) {
+            dirs.add(dir);
+            dir = external_node_path_.posix.dirname(dir);
+        }
+    }
+    const others = send.filter(entry => entry.type !== 'dir').map(entry => entry.path);
+    return [...[...dirs].sort(), ...others].map(p => `${p}\0`).join('');
+}
+/** The objects script's input: `<name> <copy|link> <relative path>` lines. */
+function objectListText(files) {
+    return files.objects
+        .map(object => `${object.name} ${object.writable ? 'copy' : 'link'} ${object.relative}\n`)
+        .join('');
+}
+/** Where everything is on the host, for the files override. */
+function hostLocations(layout) {
+    return {
+        object: name => external_node_path_.posix.join(layout.store, name),
+        shared: relative => external_node_path_.posix.join(layout.shared, relative),
+        secret: name => external_node_path_.posix.join(layout.secrets, name)
+    };
+}
+/** Object names no kept release mounts any more. */
+function objectsToPrune(present, kept) {
+    const keep = new Set(kept.flatMap(list => list ?? []));
+    return present.filter(name => /^[0-9a-f]{16}-/.test(name) && !keep.has(name)).sort();
+}
+
+;// CONCATENATED MODULE: ./src/deploy/steps/audit.ts
+/** One JSON line per deploy and rollback in the host's audit.log, secrets redacted. */
+
+async function audit(ctx, action, release, detail) {
+    const { sha, actor, runUrl } = ctx.settings;
+    const line = ctx.reporter.redact(JSON.stringify({
+        time: ctx.now().toISOString(),
+        action,
+        release,
+        actor,
+        sha,
+        run: runUrl,
+        detail
+    }));
+    await ctx.session.run(releaseCommands.appendAudit(ctx.layout), {
+        input: `${line}\n`,
+        timeoutSeconds: ctx.settings.timeouts.quick
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/steps/backup.ts
+/**
+ * The live release's database, dumped before anything changes (it only reads what is live, so
+ * it runs while the new release uploads and pulls). A database that is not
+ * running, a failed dump or an empty one stops the deploy before it migrates: only a first
+ * deploy (nothing live) and `backup: false` (no backup service) go without.
+ */
+
+
+
+/**
+ * A fixed script, values as "$1" and "$@": dumps through gzip into a temp file beside the
+ * target and renames it, so a failed dump never leaves a file that looks like a backup.
+ */
+const BACKUP_SCRIPT = 'out=$1; shift; tmp=$(mktemp "$out.XXXXXX"); trap \'rm -f "$tmp"\' EXIT; "$@" | gzip -c > "$tmp"; mv -f "$tmp" "$out"; trap - EXIT';
+/** gzip of an empty dump is about 20 bytes; a real pg_dump has a header of several hundred. */
+const MIN_DUMP_BYTES = 100;
+/** Backups to delete: all dumps of this service but the newest `keep`. */
+function backupsToPrune(files, service, keep) {
+    const own = files.filter(file => file.endsWith(`-${service}.sql.gz`)).sort();
+    return own.slice(0, Math.max(0, own.length - keep));
+}
+async function backup(ctx, release, manifest, previous) {
+    const wanted = release.backup;
+    if (!wanted || !previous)
+        return;
+    const { session, layout, settings } = ctx;
+    const t = settings.timeouts;
+    const { service } = wanted;
+    await runStep(ctx, 'backup', async () => {
+        const live = { id: previous, compose: await composeOfRelease(ctx, previous) };
+        // No migration without a backup: a stopped database is a reason to stop, not to skip.
+        if (!(await ctx.runtime.isRunning(live, service))) {
+            throw new Error(`${service} of the live release ${previous} is not running, so no backup can be taken before the migration; start it, or deploy with backup: false`);
+        }
+        const file = external_node_path_.posix.join(layout.backups, backupFileName(release.releaseId, service));
+        await session.runScript(BACKUP_SCRIPT, [file, ...ctx.runtime.dumpArgv(live, service)], 'pg_dump', {
+            timeoutSeconds: t.dump
+        });
+        await session.runChecked(backupCommands.verify(file), 'check the backup', {
+            timeoutSeconds: t.checkDump
+        });
+        const size = Number((await session.runChecked(backupCommands.size(file), 'backup size', {
+            timeoutSeconds: t.quick
+        })).stdout.trim());
+        if (!(size > MIN_DUMP_BYTES))
+            throw new Error(`the backup ${file} is empty (${size} bytes)`);
+        // The caller writes it into the release's manifest (the upload may still be running).
+        manifest.backup = { service, file, bytes: size };
+        ctx.report.backup = manifest.backup;
+        const listing = await session.run(backupCommands.list(layout), { timeoutSeconds: t.quick });
+        const old = backupsToPrune(listing.stdout.split('\n').filter(Boolean), service, wanted.keep);
+        if (old.length > 0)
+            await session.run(backupCommands.remove(layout, old), { timeoutSeconds: t.prune });
+    });
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+;// CONCATENATED MODULE: ./src/deploy/steps/lock.ts
+/**
+ * The lock step: take the project's lock on the host (waiting up to lock-timeout for another
+ * run, taking over a stale one), keep it renewed while the run lasts, and release it, only if
+ * it is still ours. The host does every change under flock (../host-lock.ts), and judges age
+ * by its own clock; the decisions are pure (../lock.ts).
+ */
+
+
+
+
+
+async function acquireLock(ctx, owner, task = 'deploy') {
+    const { session, layout, settings } = ctx;
+    const quick = { timeoutSeconds: settings.timeouts.quick };
+    const record = {
+        token: (0,external_node_crypto_.randomBytes)(8).toString('hex'),
+        owner,
+        runUrl: settings.runUrl,
+        acquiredAt: ctx.now().toISOString(),
+        ttlSeconds: settings.lockTtlSeconds
+    };
+    await runStep(ctx, 'lock', async () => {
+        const deadline = Date.now() + settings.lockTimeoutSeconds * 1000;
+        let lostLate = 0;
+        // Told before the host answers: a run cancelled right after it took the lock still
+        // has it released by the post step (which checks the token first).
+        ctx.onLocked({ ssh: session.state(), lockDir: layout.lockDir, token: record.token });
+        for (;;) {
+            const acquire = acquireLockCommand(layout.lockDir, record);
+            const answer = parseAcquireResult(await session.run(acquire.argv, { ...quick, input: acquire.input }));
+            if (answer.kind === 'acquired') {
+                holdLock(ctx, record.token);
+                return;
+            }
+            const decision = decideOnHeldLock(answer.state, settings.lockTtlSeconds);
+            if (decision.action === 'take-over') {
+                const takeOver = takeOverLockCommand(layout.lockDir, record, answer.state);
+                const won = parseTakeOverResult(await session.run(takeOver.argv, { ...quick, input: takeOver.input }));
+                if (won === 'took-over') {
+                    ctx.reporter.warning(`[${session.host}] took over a stale deploy lock held by ${decision.holder}: ${decision.reason}`);
+                    holdLock(ctx, record.token);
+                    return;
+                }
+                // Another run won it, or its holder renewed it: look again at once (one more look
+                // even out of time: the lock has just changed hands).
+                if (Date.now() < deadline || lostLate++ === 0)
+                    continue;
+            }
+            if (Date.now() >= deadline) {
+                throw new Error(`the deploy lock is held by ${decision.holder} (${decision.reason}); gave up after ${settings.lockTimeoutSeconds}s (lock-timeout)`);
+            }
+            await (0,time/* sleep */.y)(Math.min(settings.timeouts.lockPollMs, Math.max(0, deadline - Date.now())));
+        }
+    }, task);
+}
+/**
+ * Ours from now on: renewed every third of its TTL, so that a slow deploy is never taken for a
+ * stale one. A renewal that finds the lock gone or someone else's marks it lost, and the next
+ * step stops the run (runStep).
+ */
+function holdLock(ctx, token) {
+    const { session, layout, settings } = ctx;
+    let renewing;
+    const timer = setInterval(() => {
+        if (renewing)
+            return;
+        renewing = session
+            .run(renewLockArgv(layout.lockDir, token), { timeoutSeconds: settings.timeouts.quick })
+            .then(result => {
+            if (!parseRenewResult(result) && ctx.lock) {
+                ctx.lock.lost = true;
+                ctx.reporter.warning(`[${session.host}] the deploy lock is no longer ours`);
+            }
+        })
+            .catch(error => ctx.reporter.warning(`[${session.host}] could not renew the deploy lock: ${error.message}`))
+            .finally(() => (renewing = undefined));
+    }, renewIntervalSeconds(settings.lockTtlSeconds) * 1000);
+    // A pending renewal never keeps the process alive on its own.
+    timer.unref();
+    ctx.lock = { token, lost: false, stopRenewal: () => clearInterval(timer) };
+}
+/**
+ * Releases our lock. While a command of ours still runs on the host (a migration that lost its
+ * connection), the host keeps the lock and removes it when that command ends. Never throws.
+ */
+async function releaseLock(ctx) {
+    const lock = ctx.lock;
+    if (!lock)
+        return;
+    ctx.lock = undefined;
+    lock.stopRenewal();
+    const { session, layout } = ctx;
+    try {
+        const answer = host_lock_parseReleaseResult(await session.run(host_lock_releaseLockArgv(layout.lockDir, lock.token), {
+            timeoutSeconds: ctx.settings.timeouts.quick
+        }));
+        if (answer.kind === 'not-ours')
+            ctx.reporter.warning(`[${session.host}] the deploy lock is no longer ours (taken over?); leaving it`);
+        if (answer.kind === 'kept')
+            ctx.reporter.warning(`[${session.host}] kept the deploy lock: ${lock_describeBusy(answer.busy)} still running on the host; the lock goes when it ends`);
+    }
+    catch (error) {
+        ctx.reporter.warning(`[${session.host}] could not release the deploy lock: ${error.message}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/steps/migrate.ts
+/**
+ * The migration job of the new release, before the switch: a failure leaves the previous
+ * release serving. Its output (the last lines) goes to the summary, redacted.
+ */
+
+
+const OUTPUT_LINES = 40;
+/** Compose's own progress lines on stderr ("Container shop-postgres-1  Running"). */
+const COMPOSE_PROGRESS = /^\s*Container \S+\s+(?:Creating|Created|Recreate|Recreated|Starting|Started|Running|Waiting|Healthy|Stopping|Stopped|Removing|Removed)\s*$/;
+/**
+ * The last `count` lines the job itself printed (the reference api logs to stdout), without
+ * compose's progress lines, which would otherwise be all an error quotes.
+ */
+function jobOutputTail(stdout, stderr, count) {
+    return [...stdout.split('\n'), ...stderr.split('\n')]
+        .map(line => line.trimEnd())
+        .filter(line => line.trim() !== '' && !COMPOSE_PROGRESS.test(line))
+        .slice(-count);
+}
+async function migrate(ctx, release) {
+    const job = release.migrate;
+    if (!job)
+        return;
+    try {
+        await runStep(ctx, 'migrate', async () => {
+            const result = await ctx.runtime.migrate({ id: release.releaseId, compose: release.compose }, job.service, job.timeoutSeconds);
+            ctx.report.migrationOutput = ctx.reporter.redact(`${result.stdout}${result.stderr}`.trim().split('\n').slice(-OUTPUT_LINES).join('\n'));
+            if (result.exitCode !== 0) {
+                throw new Error(`the migration (service ${job.service}) exited with code ${result.exitCode}; the previous release keeps serving. Last lines: ${ctx.reporter.redact(jobOutputTail(result.stdout, result.stderr, 3).join(' | '))}`);
+            }
+        });
+    }
+    catch (error) {
+        // It may have committed part of its work: the error names the backup taken before it.
+        if (error instanceof errors/* DeployError */.sH && ctx.report.backup)
+            throw new errors/* DeployError */.sH({ ...error.fields(), backup: ctx.report.backup.file });
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/steps/preflight.ts
+
+
+
+
+async function preflight(ctx, needs) {
+    const { session } = ctx;
+    const quick = { timeoutSeconds: ctx.settings.timeouts.quick };
+    await runStep(ctx, 'preflight', async () => {
+        // Independent checks, at once over the one connection.
+        const [, compose] = await (0,time/* allSettledOrThrow */.e)([
+            session.runChecked(preflightCommands.dockerVersion(), 'docker version', quick),
+            session.run(preflightCommands.composeVersion(), quick),
+            // The lock's scripts need flock, setsid and /proc (util-linux, Linux).
+            session.runChecked(hostLockPreflightArgv(), 'check the lock tools', quick),
+            deployPathReady(ctx, needs.minFreeMiB),
+            checkHostPaths(ctx, needs.files)
+        ]);
+        if (compose.exitCode !== 0 || !/^v?2\./.test(compose.stdout.trim())) {
+            throw new Error('Docker Compose v2 is not installed on the host (docker compose version failed); install the docker-compose-plugin package');
+        }
+    });
+}
+/** The deploy path exists, the deploy user can write it, and it has min-free-disk MiB free. */
+async function deployPathReady(ctx, minFreeMiB) {
+    const { session, layout } = ctx;
+    const quick = { timeoutSeconds: ctx.settings.timeouts.quick };
+    await session.runChecked(preflightCommands.makeDirs(layout), 'create the deploy path', quick);
+    const [writable, df] = await (0,time/* allSettledOrThrow */.e)([
+        session.run(preflightCommands.writable(layout), quick),
+        session.runChecked(preflightCommands.diskFree(layout.root), 'free disk', quick)
+    ]);
+    if (writable.exitCode !== 0)
+        throw new Error(`${layout.root} is not writable by the deploy user`);
+    const freeKiB = parseDiskFree(df.stdout);
+    if (freeKiB !== undefined && freeKiB < minFreeMiB * 1024) {
+        throw new Error(`only ${Math.round(freeKiB / 1024)} MiB free under ${layout.root}; need ${minFreeMiB} MiB (min-free-disk)`);
+    }
+}
+/**
+ * Paths the compose files name absolutely are the host's own: a read-only one must exist
+ * (Docker would make an empty root-owned folder in its place); a writable one Docker makes.
+ */
+async function checkHostPaths(ctx, files) {
+    const hostPaths = files?.hostPaths ?? [];
+    if (hostPaths.length === 0)
+        return;
+    const host = ctx.session.host;
+    const result = await ctx.session.runChecked(projectTreeCommands.missingPaths(hostPaths.map(h => h.path)), 'check the host paths', { timeoutSeconds: ctx.settings.timeouts.quick });
+    const missing = new Set(result.stdout.split('\n').filter(Boolean));
+    const absent = hostPaths.filter(h => missing.has(h.path));
+    for (const h of absent.filter(h => !h.required))
+        ctx.reporter.warning(`[${host}] ${h.path} (${h.usedBy}) does not exist on the host; Docker will create it as an empty folder owned by root`);
+    const required = absent.filter(h => h.required);
+    if (required.length > 0)
+        throw new Error(`${required.map(h => `${h.path} (${h.usedBy})`).join(', ')} ${required.length > 1 ? 'do' : 'does'} not exist on ${host}; these are host paths (written absolute in the compose files): create them there first`);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/steps/prune.ts
+/**
+ * Old releases beyond keep-releases go, with the images only they ran and the store objects no
+ * kept release mounts. Pruning never fails a deploy for an image still in use.
+ */
+
+
+
+
+async function prune(ctx, keepIds) {
+    const { session, layout, settings } = ctx;
+    const t = settings.timeouts;
+    const host = session.host;
+    await runStep(ctx, 'prune', async () => {
+        const ids = await listReleases(ctx);
+        const old = (0,deploy_release.releasesToPrune)(ids, settings.keepReleases, keepIds);
+        if (old.length === 0)
+            return;
+        // Read before the folders go: which images only the pruned releases ran.
+        const manifests = new Map(await Promise.all(ids.map(async (id) => [id, await readManifest(ctx, id)])));
+        const kept = ids.filter(id => !old.includes(id)).map(id => manifests.get(id));
+        const images = (0,deploy_release.imagesToPrune)(old.map(id => manifests.get(id)), kept);
+        await session.runChecked(releaseCommands.removeReleases(layout, old), 'remove old releases', {
+            timeoutSeconds: t.prune
+        });
+        await pruneObjects(ctx, kept);
+        if (images.length === 0) {
+            ctx.reporter.info(`[${host}] removed ${old.length} old release(s); their images are still in use`);
+            return;
+        }
+        const removed = await session.run(releaseCommands.removeImages(images), {
+            timeoutSeconds: t.prune
+        });
+        // An image still in use (or already gone) stays as it is.
+        const refused = removed.stderr
+            .split('\n')
+            .filter(line => line.trim() && !/No such image/i.test(line));
+        if (refused.length > 0)
+            ctx.reporter.warning(`[${host}] some old images were kept: ${refused.slice(0, 3).join(' | ')}`);
+        ctx.reporter.info(`[${host}] removed ${old.length} old release(s) and ${images.length - refused.length} of their ${images.length} image ref(s)`);
+    });
+}
+/**
+ * Store objects that no kept release mounts. Only when every kept manifest could be read: an
+ * object a release still needs is never taken away on a guess.
+ */
+async function pruneObjects(ctx, kept) {
+    if (kept.some(manifest => manifest === undefined))
+        return;
+    const { session, layout, settings } = ctx;
+    const listing = await session.run(projectTreeCommands.listObjects(layout), {
+        timeoutSeconds: settings.timeouts.quick
+    });
+    if (listing.exitCode !== 0)
+        return;
+    const unused = objectsToPrune(listing.stdout.split('\n').filter(Boolean), kept.map(manifest => manifest?.objects));
+    if (unused.length > 0)
+        await session.runChecked(projectTreeCommands.removeObjects(layout, unused), 'remove unused store objects', { timeoutSeconds: settings.timeouts.prune });
+}
+
+// EXTERNAL MODULE: ./src/exec/docker.ts
+var docker = __webpack_require__(4709);
+;// CONCATENATED MODULE: ./src/deploy/steps/pull.ts
+/**
+ * The new release's images, pulled before anything that runs changes. The registry login
+ * overlaps the upload; the pull itself needs the release's compose files, so it waits for
+ * `uploaded` (and is skipped if the upload failed: that failure is the deploy's).
+ *
+ * The login goes into a Docker config folder of this run's own (DOCKER_CONFIG), removed
+ * afterwards: the deploy user's ~/.docker/config.json is shared by every project on the host,
+ * and another project's deploy logging out there would fail this pull half-way.
+ */
+
+
+
+
+
+/**
+ * Makes the run's Docker config folder (0700), with the user's CLI plugins linked in: compose
+ * may be installed per user, in ~/.docker/cli-plugins. $1 = the folder.
+ */
+const DOCKER_CONFIG_SCRIPT = [
+    'mkdir -m 700 -- "$1"',
+    'plugins="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"',
+    'if [ -d "$plugins" ]; then ln -s -- "$plugins" "$1/cli-plugins"; fi'
+].join('\n');
+async function pull(ctx, release, uploaded = Promise.resolve()) {
+    const { session, settings, layout } = ctx;
+    const quick = { timeoutSeconds: settings.timeouts.quick };
+    await runStep(ctx, 'pull', async () => {
+        const registry = release.registry;
+        const config = external_node_path_.posix.join(layout.root, `.docker-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+        const env = registry ? { DOCKER_CONFIG: config } : undefined;
+        try {
+            if (registry) {
+                await session.runChecked(remoteScriptArgv(DOCKER_CONFIG_SCRIPT, [config]), 'registry login', quick);
+                await session.runChecked((0,docker/* loginArgs */.b)(registry.host, registry.username), 'registry login', {
+                    input: registry.password,
+                    env,
+                    timeoutSeconds: settings.timeouts.login
+                });
+            }
+            if (await uploaded.then(() => true, () => false))
+                await ctx.runtime.pull({ id: release.releaseId, compose: release.compose }, env);
+        }
+        finally {
+            if (registry) {
+                await session.run((0,docker/* logoutArgs */.m)(registry.host), { ...quick, env });
+                await session.run(['rm', '-rf', '--', config], quick);
+            }
+        }
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/steps/rollout.ts
+/**
+ * Switch `current` to a release (a new link renamed over the old one: atomic) and bring that
+ * release up through the runtime. Used by the rollout and by every rollback.
+ */
+
+
+
+async function switchCurrent(ctx, id) {
+    const { session, layout, settings } = ctx;
+    const quick = { timeoutSeconds: settings.timeouts.quick };
+    const target = external_node_path_.posix.join(layout.releases, id);
+    await session.runChecked(releaseCommands.linkNew(layout, target), 'link the release', quick);
+    await session.runChecked(releaseCommands.switchCurrent(layout), 'switch current', quick);
+}
+/**
+ * The new release goes live: from here on a failure means rolling back. `jobsDone`: the
+ * migration, which already ran for this release and is not run again.
+ */
+async function rollout(ctx, release, jobsDone = []) {
+    await runStep(ctx, 'roll out', async () => {
+        await switchCurrent(ctx, release.id);
+        ctx.switched = true;
+        await ctx.runtime.bringUp(release, 'compose up --wait', jobsDone);
+    });
+}
+
+// EXTERNAL MODULE: ./src/exec/websocket.ts
+var websocket = __webpack_require__(3982);
+;// CONCATENATED MODULE: ./src/deploy/steps/verify.ts
+/**
+ * The health URLs, from the runner, after a rollout or a rollback: each must answer 2xx (a
+ * WebSocket one: 101) within health-retries attempts.
+ */
+
+
+
+/** Substitutes {host} in a health URL. */
+function healthUrlFor(template, host) {
+    return template.replace(/\{host\}/g, host.includes(':') ? `[${host}]` : host);
+}
+async function check(url, timeoutMs) {
+    if (/^wss?:\/\//.test(url)) {
+        const result = await (0,websocket/* checkWebSocket */.e)(url, { timeoutMs });
+        return { ok: result.ok, detail: result.detail };
+    }
+    try {
+        const response = await fetch(url, {
+            signal: AbortSignal.timeout(timeoutMs),
+            redirect: 'manual'
+        });
+        return {
+            ok: response.status >= 200 && response.status < 300,
+            detail: `HTTP ${response.status}`
+        };
+    }
+    catch (error) {
+        return { ok: false, detail: error.message };
+    }
+}
+async function verify(ctx) {
+    const { healthUrls, healthRetries, timeouts } = ctx.settings;
+    if (healthUrls.length === 0)
+        return;
+    await runStep(ctx, 'verify', async () => {
+        for (const template of healthUrls) {
+            const url = healthUrlFor(template, ctx.session.address);
+            let last = { ok: false, detail: '' };
+            for (let attempt = 0; attempt <= healthRetries && !last.ok; attempt++) {
+                if (attempt > 0)
+                    await (0,time/* sleep */.y)(timeouts.pollMs);
+                last = await check(url, timeouts.healthRequestMs);
+            }
+            if (!last.ok)
+                throw new Error(`health check ${url} failed after ${healthRetries + 1} attempts: ${last.detail}`);
+        }
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/steps/rollback.ts
+/**
+ * Back to a release that is on the host: switch current, bring it up the way it was brought
+ * up (its own manifest's compose), verify, and record it. Never throws: it says whether the
+ * release is back.
+ */
+
+
+
+
+
+async function restoreRelease(ctx, id, why) {
+    try {
+        await runStep(ctx, `roll back to ${id}`, async () => {
+            await switchCurrent(ctx, id);
+            await ctx.runtime.bringUp({ id, compose: await composeOfRelease(ctx, id) }, 'compose up --wait (rollback)');
+        });
+        await verify(ctx);
+        await audit(ctx, 'rollback', id, why);
+        ctx.report.result = 'rolled back';
+        return true;
+    }
+    catch (error) {
+        ctx.reporter.error(`[${ctx.session.host}] rollback to ${id} failed: ${error.message}`);
+        return false;
+    }
+}
+/** Removes a release folder that is not live (never switched, or rolled back). Never fails. */
+async function discardRelease(ctx, id) {
+    if ((await currentRelease(ctx).catch(() => id)) === id)
+        return;
+    await ctx.session
+        .run(releaseCommands.removeReleases(layoutOf(ctx, id), [id]), {
+        timeoutSeconds: ctx.settings.timeouts.prune
+    })
+        .catch(() => undefined);
+}
+
+// EXTERNAL MODULE: ./src/compose/project-files.ts
+var project_files = __webpack_require__(3907);
+;// CONCATENATED MODULE: ./src/deploy/steps/upload.ts
+/**
+ * The release on the host: our own files (.env 0600, the overrides), the secret files (0400),
+ * then the project tree: the live release's unchanged files hard-linked, the rest sent as one
+ * tarball on the same connection; then the store objects and the persistent folders; the
+ * manifest last, so a release with a manifest is whole.
+ */
+
+
+
+
+
+
+
+async function upload(ctx, release, manifest, previous) {
+    const { session, layout, settings } = ctx;
+    await runStep(ctx, 'upload', async () => {
+        // The live release's manifest says which files can be hard-linked; read it meanwhile.
+        const [, before] = await Promise.all([
+            session.runChecked(projectTreeCommands.makeDirs(layout), 'create the release directory', {
+                timeoutSeconds: settings.timeouts.quick
+            }),
+            previous ? readManifest(ctx, previous) : undefined
+        ]);
+        const write = (file, content, mode, step) => session.writeFile(file, content, mode, { step, timeoutSeconds: settings.timeouts.write });
+        const inRelease = (name) => external_node_path_.posix.join(layout.release, name);
+        // Independent files, written at once over the one connection (its session limit applies).
+        await Promise.all([
+            write(inRelease(IMAGES_OVERRIDE), release.imagesOverride, 0o644),
+            write(inRelease(FILES_OVERRIDE), release.filesOverride, 0o644),
+            write(inRelease('.env'), release.envFile, 0o600, 'write the env file'),
+            ...release.secretFiles.map(secret => write(external_node_path_.posix.join(layout.secrets, secret.name), secret.content, 0o400, `write the secret file ${secret.name}`)),
+            uploadTree(ctx, release, previous, before?.files)
+        ]);
+        await writeManifest(ctx, manifest);
+    });
+}
+async function uploadTree(ctx, release, previous, before) {
+    const { session, layout, settings } = ctx;
+    const { files } = release;
+    const t = settings.timeouts;
+    if (files.extraComposeFiles.length > 0) {
+        await session.runChecked(['mkdir', '-p', external_node_path_.posix.join(layout.tree, project_files/* EXTRA_COMPOSE_DIR */.WV)], 'create the release directory', { timeoutSeconds: t.quick });
+        await Promise.all(files.extraComposeFiles.map(file => session.writeFile(external_node_path_.posix.join(layout.tree, file.relative), external_node_fs_.readFileSync(file.absolute, 'utf8'), 0o644, { timeoutSeconds: t.write })));
+    }
+    const { link, send } = splitUnchanged(files.entries, before);
+    let notLinked = [];
+    if (link.length > 0 && previous) {
+        const linked = await session.runChecked(projectTreeCommands.linkUnchanged(layoutOf(ctx, previous).tree, layout), 'link unchanged files', { input: linkListText(link), timeoutSeconds: t.files });
+        notLinked = linked.stdout.split('\n').filter(Boolean);
+    }
+    const toSend = [...send, ...link.filter(entry => notLinked.includes(entry.path))];
+    let bytesSent = 0;
+    if (toSend.length > 0) {
+        const tarball = await (0,executor/* runForBytes */.cn)(createTarballArgv(files.root), tarMemberList(toSend), files.root);
+        if (tarball.exitCode !== 0)
+            throw new Error(`tar of the project files failed here: ${(0,executor/* lastLines */.w$)(tarball.stderr, 3)}`);
+        bytesSent = tarball.stdout.length;
+        await session.runChecked(projectTreeCommands.extract(layout), 'unpack the files', {
+            input: tarball.stdout,
+            timeoutSeconds: t.files
+        });
+    }
+    ctx.report.files = {
+        sent: toSend.filter(entry => entry.type !== 'dir').length,
+        linked: link.length - notLinked.length,
+        bytesSent
+    };
+    await Promise.all([
+        files.objects.length > 0
+            ? session.runChecked(projectTreeCommands.makeObjects(layout), 'store objects', {
+                input: objectListText(files),
+                timeoutSeconds: t.files
+            })
+            : undefined,
+        files.persistent.length > 0
+            ? session.runChecked(projectTreeCommands.makeShared(layout, files.persistent.map(p => p.relative)), 'create the persistent folders', { timeoutSeconds: t.quick * 2 })
+            : undefined
+    ]);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/pipeline.ts
+/**
+ * The deploy and the rollback on one host, top to bottom, as docs/on-the-host.md lists them:
+ *
+ *   preflight → lock → upload → (pull ‖ backup) → migrate → roll out → verify → audit → prune → unlock
+ *   on a failure after the switch: roll back to the previous release
+ *
+ * Each step is its own module under ./steps, over a HostContext (./host.ts): the session, the
+ * settings, the reporter and the runtime. Failures are DeployErrors carrying the host, the
+ * step and the outcome (nothing switched, rolled back, not rolled back).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Preflight and lock: what a multi-host deploy does on every host before the first changes. */
+async function prepareHost(ctx, release, owner) {
+    await preflight(ctx, { minFreeMiB: release.minFreeMiB, files: release.files });
+    await acquireLock(ctx, owner);
+}
+/**
+ * The whole pipeline on this host; throws a DeployError after rolling back when it can.
+ * `prepared`: preflight and lock were done already (a multi-host deploy checks and locks every
+ * host first), and the caller releases the lock.
+ */
+async function deployHost(ctx, release, owner, options = {}) {
+    if (ctx.layout.release !== layoutOf(ctx, release.releaseId).release)
+        throw new Error(`internal error: the host context is for ${ctx.layout.release}, not release ${release.releaseId}`);
+    if (!options.prepared)
+        await prepareHost(ctx, release, owner);
+    try {
+        const previous = await currentRelease(ctx);
+        ctx.report.previous = previous;
+        const manifest = (0,deploy_release.buildManifest)({
+            release: release.releaseId,
+            project: ctx.settings.project,
+            images: release.images,
+            sha: ctx.settings.sha,
+            actor: ctx.settings.actor,
+            createdAt: ctx.now().toISOString(),
+            runUrl: ctx.settings.runUrl,
+            composeFiles: release.compose.composeFiles,
+            compose: release.compose,
+            files: manifestFileMap(release.files.entries),
+            objects: release.files.objects.map(o => o.name),
+            persistent: release.files.persistent.map(p => p.relative),
+            secrets: release.secretFiles.map(s => s.name)
+        });
+        // The upload, the registry login and pull, and the backup of the live database overlap:
+        // none touches what runs. All are awaited before anything fails: no work is left running.
+        const uploaded = upload(ctx, release, manifest, previous);
+        await (0,time/* allSettledOrThrow */.e)([
+            uploaded,
+            backup(ctx, release, manifest, previous),
+            pull(ctx, release, uploaded)
+        ]);
+        // The backup, in the manifest the upload wrote.
+        if (manifest.backup)
+            await writeManifest(ctx, manifest);
+        await migrate(ctx, release);
+        try {
+            await rollout(ctx, { id: release.releaseId, compose: release.compose }, release.migrate ? [release.migrate.service] : []);
+            await verify(ctx);
+        }
+        catch (error) {
+            throw await rollBackAfterFailure(ctx, error, previous);
+        }
+        await audit(ctx, 'deploy', release.releaseId, previous ? `from ${previous}` : 'first deploy');
+        ctx.report.result = 'deployed';
+        await prune(ctx, [release.releaseId, previous ?? '']);
+    }
+    catch (error) {
+        if (ctx.report.result === 'not started')
+            ctx.report.result = 'failed';
+        // The host's own record of the failure (redacted like every line of it); never fails.
+        if (ctx.lock) {
+            const reason = error instanceof errors/* DeployError */.sH ? `${error.step}: ${error.reason}` : String(error);
+            await audit(ctx, 'deploy failed', release.releaseId, reason.split('\n')[0] ?? '').catch(() => undefined);
+        }
+        // A release that is not live (it never switched, or was rolled back) goes: nothing
+        // half-done stays behind, and a later rollback can never pick it.
+        if (!ctx.switched || ctx.report.result === 'rolled back')
+            await discardRelease(ctx, release.releaseId);
+        throw error;
+    }
+    finally {
+        if (!options.prepared)
+            await releaseLock(ctx);
+    }
+}
+/** The rollout or the verification failed after the switch: back to `previous`, if any. */
+async function rollBackAfterFailure(ctx, error, previous) {
+    // Failed before `current` moved: the previous release never stopped serving.
+    if (!ctx.switched && error instanceof errors/* DeployError */.sH)
+        return error;
+    let rolledBack = false;
+    if (!previous)
+        ctx.reporter.warning(`[${ctx.session.host}] no previous release to roll back to (first deploy); the new release stays as it is`);
+    else
+        rolledBack = await restoreRelease(ctx, previous, error.message);
+    ctx.report.result = rolledBack ? 'rolled back' : 'failed';
+    const failed = error instanceof errors/* DeployError */.sH ? error : undefined;
+    return new errors/* DeployError */.sH({
+        task: 'deploy',
+        host: ctx.session.host,
+        step: failed?.step ?? 'roll out',
+        reason: failed?.reason ?? error.message,
+        outcome: rolledBack ? 'rolled back' : 'not rolled back',
+        rolledBackTo: rolledBack ? previous : undefined
+    });
+}
+/**
+ * A later host failed: put this one, already deployed, back on its previous release and drop
+ * the new one. Takes the lock again when it no longer holds it.
+ */
+async function undoDeploy(ctx, releaseId, why, owner) {
+    const previous = ctx.report.previous;
+    if (!previous) {
+        ctx.reporter.warning(`[${ctx.session.host}] had no release before this deploy; it keeps the new one`);
+        return false;
+    }
+    const reason = why.split('\n')[0] ?? '';
+    const relock = !ctx.lock;
+    if (relock)
+        await acquireLock(ctx, `${owner}: rollback after ${reason}`);
+    try {
+        const restored = await restoreRelease(ctx, previous, `another host failed: ${reason}`);
+        if (restored)
+            await discardRelease(ctx, releaseId);
+        return restored;
+    }
+    finally {
+        if (relock)
+            await releaseLock(ctx);
+    }
+}
+/** `command: rollback` on this host: to `target`, or to the release before the live one. */
+async function rollbackHost(ctx, target, owner) {
+    const fail = (reason, outcome) => new errors/* DeployError */.sH({ task: 'rollback', host: ctx.session.host, step: 'rollback', reason, outcome });
+    await acquireLock(ctx, owner, 'rollback');
+    try {
+        const current = await currentRelease(ctx);
+        ctx.report.previous = current;
+        const ids = await listReleases(ctx);
+        const chosen = target ?? (current ? (0,deploy_release.previousRelease)(ids, current) : undefined);
+        if (!chosen)
+            throw fail(`no release before ${current ?? 'the live one'} is kept on the host`, 'nothing switched');
+        if (!ids.includes(chosen))
+            throw fail(`release ${chosen} is not on the host (it has: ${ids.join(', ') || 'none'})`, 'nothing switched');
+        if (chosen === current) {
+            ctx.reporter.info(`[${ctx.session.host}] ${chosen} is already live`);
+            ctx.report.result = 'deployed';
+            return chosen;
+        }
+        ctx.switched = true;
+        if (!(await restoreRelease(ctx, chosen, `rollback from ${current ?? 'nothing'}`)))
+            throw fail(`to ${chosen} failed; see the steps in the job summary`, 'not rolled back');
+        return chosen;
+    }
+    finally {
+        await releaseLock(ctx);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/post.ts
+/**
+ * The post step's part of a deploy that was cancelled: release the locks the run still holds
+ * (only when the lock carries our token, and not while a command of ours still runs on the
+ * host: see host-lock.ts) and close the SSH connections, removing the key.
+ */
+
+
+
+
+
+
+const STATE = { connections: 'ssh', locks: 'deploy-locks' };
+/**
+ * Records the post step's state as it changes (a connection opened, a lock taken), so that a
+ * run cancelled at any moment leaves exactly what must be cleaned up; `clear` once it is.
+ */
+class PostStateRecorder {
+    save;
+    state = { connections: [], locks: [] };
+    constructor(save) {
+        this.save = save;
+    }
+    connected(connection) {
+        this.state.connections.push(connection);
+        this.save(STATE.connections, JSON.stringify(this.state.connections));
+    }
+    locked(lock) {
+        this.state.locks.push(lock);
+        this.save(STATE.locks, JSON.stringify(this.state.locks));
+    }
+    clear() {
+        this.save(STATE.connections, '');
+        this.save(STATE.locks, '');
+    }
+}
+/** The state the main step left; empty lists when it left none (or an unreadable one). */
+function readPostState(get) {
+    const parse = (name) => {
+        try {
+            const value = JSON.parse(get(name) || '[]');
+            return Array.isArray(value) ? value : [];
+        }
+        catch {
+            return [];
+        }
+    };
+    return { connections: parse(STATE.connections), locks: parse(STATE.locks) };
+}
+/**
+ * Releases each lock that still has our token (or, while a command of ours still runs on the
+ * host, leaves it to be released when that ends, with a warning), then closes every SSH
+ * connection. Never throws.
+ */
+async function releaseAfterCancel(locks, connections, reporter, local = new LocalExecutor(process.stderr)) {
+    for (const lock of locks) {
+        try {
+            if (!fs.existsSync(lock.ssh.dir))
+                continue;
+            const paths = sshPaths(lock.ssh.dir);
+            const route = { target: lock.ssh.target, jump: lock.ssh.jump };
+            const run = (argv) => local.run(localTimeoutArgv(40, sshOneShotArgv(route, paths, DEFAULT_TUNING, buildRemoteCommand(argv, { timeoutSeconds: 30 }))));
+            // Under the host's flock, and only if the token is ours. A command of ours that still
+            // runs there (a migration the cancellation cut off from us) keeps the lock until it ends.
+            const outcome = parseReleaseResult(await run(releaseLockArgv(lock.lockDir, lock.token)));
+            const host = lock.ssh.target.host;
+            if (outcome.kind === 'released')
+                reporter.info(`Released the deploy lock ${lock.lockDir} on ${host} left by the cancelled run`);
+            else if (outcome.kind === 'kept')
+                reporter.warning(`kept: ${describeBusy(outcome.busy)} still running on ${host}; the deploy lock ${lock.lockDir} is released when it ends`);
+        }
+        catch (error) {
+            reporter.warning(`Could not release a deploy lock on ${lock.ssh.target.host}: ${error.message}`);
+        }
+    }
+    for (const state of connections) {
+        try {
+            await disposeSsh(state, local);
+        }
+        catch (error) {
+            reporter.warning(`Could not close the SSH connection to ${state.target.host}: ${error.message}`);
+        }
+    }
+}
+
+// EXTERNAL MODULE: ./src/compose/load.ts + 1 modules
+var load = __webpack_require__(3627);
+;// CONCATENATED MODULE: ./src/deploy/settings.ts
+const DEFAULT_TIMEOUTS = {
+    quick: 30,
+    write: 60,
+    files: 600,
+    login: 60,
+    pull: 900,
+    dump: 1800,
+    checkDump: 300,
+    containers: 300,
+    prune: 300,
+    composeOverhead: 120,
+    healthRequestMs: 5000,
+    pollMs: 1000,
+    healthPollMs: 250,
+    lockPollMs: 3000
+};
+
+;// CONCATENATED MODULE: ./src/deploy/stage.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The new release, read and checked before any connection is made. */
+function prepareRelease(context, now) {
+    const releaseIdNow = (0,deploy_release.releaseId)(now, context.sha);
+    const unpinned = (0,deploy_release.unpinnedImages)(context.images);
+    if (Object.keys(context.images).length === 0) {
+        throw new errors/* InputError */.dz('images', 'deploy needs the images output of a build step that pushed (push: true)');
+    }
+    if (unpinned.length > 0) {
+        throw new errors/* InputError */.dz('images', `deploys run by digest, but ${unpinned.join(', ')} ${unpinned.length > 1 ? 'have' : 'has'} no image@sha256 ref: build with push: true`);
+    }
+    let envFile;
+    try {
+        envFile = (0,deploy_release.buildEnvFile)([context.inputs.envFile, context.inputs.secrets]).text;
+    }
+    catch (error) {
+        if (error instanceof deploy_release.EnvFileError)
+            throw new errors/* InputError */.dz('env-file', error.message);
+        throw error;
+    }
+    const secretFiles = (0,load/* loadSecretFiles */.q0)(context.files, context.secretFiles);
+    const layout = (0,deploy_release.releaseLayout)(context.inputs.deployPath, context.plan.project, releaseIdNow);
+    const services = new Set(context.plan.services.map(s => s.name));
+    for (const [input, service] of [
+        ['backup-service', context.inputs.backupService],
+        ['migrate-service', context.inputs.migrateService]
+    ]) {
+        if (service && !services.has(service)) {
+            throw new errors/* InputError */.dz(input, `unknown service "${service}"; the project has: ${[...services].join(', ')}`);
+        }
+    }
+    const { backupService, migrateService } = context.inputs;
+    return {
+        releaseId: releaseIdNow,
+        compose: releaseComposeOf(context.files, context.ref.profiles),
+        files: context.files,
+        filesOverride: (0,project_files/* filesOverrideYaml */.h5)(context.files, hostLocations(layout), (0,project_files/* secretHashes */.Z4)(secretFiles)),
+        secretFiles,
+        images: context.images,
+        envFile,
+        imagesOverride: deployOverrideYaml(context.plan, context.images),
+        registry: context.registry,
+        backup: backupService ? { service: backupService, keep: context.inputs.backupKeep } : undefined,
+        migrate: migrateService
+            ? { service: migrateService, timeoutSeconds: context.inputs.migrateTimeoutSeconds }
+            : undefined,
+        minFreeMiB: context.inputs.minFreeMiB
+    };
+}
+/** What a deploy and a rollback both need on each host, from the inputs and the compose plan. */
+function hostSettings(context, fallbackCompose) {
+    return {
+        project: context.plan.project,
+        deployPath: context.inputs.deployPath,
+        fallbackCompose,
+        waitTimeoutSeconds: context.waitTimeoutSeconds,
+        lockTimeoutSeconds: context.inputs.lockTimeoutSeconds,
+        lockTtlSeconds: context.inputs.lockTtlSeconds,
+        keepReleases: context.inputs.keepReleases,
+        jobs: context.plan.services
+            .filter(service => service.kind === 'job')
+            .map(service => service.name),
+        // A rollback brings the previous release's services back the same way.
+        rollingServices: context.inputs.zeroDowntime ? rollingServices(context.plan) : [],
+        settleSeconds: context.inputs.zeroDowntimeSettleSeconds,
+        healthUrls: context.inputs.healthUrls,
+        healthRetries: context.inputs.healthRetries,
+        sha: context.sha,
+        actor: context.actor,
+        runUrl: context.runUrl,
+        timeouts: DEFAULT_TIMEOUTS
+    };
+}
+/** Who holds the lock, as the lock and the audit log record it. */
+function ownerOf(context) {
+    return `${context.actor}${context.runUrl ? ` (${context.runUrl})` : ''}`;
+}
+/** The environment's URL: the first health URL, on the first host. */
+function environmentUrl(inputs) {
+    const first = inputs.hosts[0];
+    return first && inputs.healthUrls[0] ? healthUrlFor(inputs.healthUrls[0], first.host) : undefined;
+}
+async function connect(endpoint, inputs, reporter) {
+    return RemoteExecutor.open({
+        target: endpoint,
+        jump: inputs.jumpHost,
+        privateKey: inputs.sshKey,
+        knownHosts: inputs.knownHosts,
+        trustOnFirstUse: inputs.trustOnFirstUse,
+        tuning: { connectTimeoutSeconds: inputs.connectTimeoutSeconds },
+        log: { info: message => reporter.info(message), warning: message => reporter.warning(message) },
+        inputs: {
+            knownHosts: 'known-hosts',
+            privateKey: 'ssh-key',
+            host: 'hosts',
+            jumpHost: 'jump-host'
+        }
+    });
+}
+/** The hosts of a task: connect, record for the post step, and one context each. */
+function hostsOf(context, settings, reporter, releaseId) {
+    return {
+        endpoints: context.inputs.hosts,
+        label: ssh/* endpointLabel */.md,
+        connect: endpoint => connect(endpoint, context.inputs, reporter),
+        post: new PostStateRecorder((name, value) => reporter.saveState(name, value)),
+        open: (session, onLocked) => hostContext({
+            session,
+            settings,
+            reporter,
+            runtime: composeRuntime,
+            releaseId,
+            onLocked
+        }),
+        hostOf: host => host.session.host
+    };
+}
+/** Deploys to every host in order; on a failure, rolls back the hosts already switched. */
+async function deployStage(context, reporter, now = new Date()) {
+    const release = prepareRelease(context, now);
+    const settings = hostSettings(context, release.compose);
+    for (const secret of release.secretFiles)
+        reporter.setSecret(secret.content);
+    for (const folder of context.files.persistent.filter(p => p.filesHere > 0))
+        reporter.warning(`${folder.relative} (mounted writable by ${folder.services.join(', ')}) has ${folder.filesHere} file(s) in the working tree; persistent folders live in shared/ on the host and start empty, so these are not copied. If they are content to ship, mark the path "release" in the paths input`);
+    const owner = ownerOf(context);
+    // Hosts that could not be reached, then every host that was.
+    const unreached = [];
+    const hosts = [];
+    const reports = () => [...unreached, ...hosts.map(h => h.report)];
+    const summary = () => reporter.addSummary(deploySummary(`Deploy ${release.releaseId}`, reports(), release.files));
+    const base = hostsOf(context, settings, reporter, release.releaseId);
+    try {
+        await forEachHost({
+            ...base,
+            open: (session, onLocked) => {
+                const host = base.open(session, onLocked);
+                hosts.push(host);
+                return host;
+            },
+            unreachable: (label, error) => unreached.push(notStartedReport(label, 'connect', error)),
+            // Every host is reached, checked and locked before the first one changes: a problem
+            // with the last host must not cost the first a needless switch and rollback.
+            prepare: host => prepareHost(host, release, owner),
+            run: host => deployHost(host, release, owner, { prepared: true }),
+            undo: async (host, error) => {
+                const rolled = await undoDeploy(host, release.releaseId, error.message, owner);
+                if (rolled)
+                    host.report.result = 'rolled back';
+                return otherHostOutcome(host.report, rolled);
+            },
+            // Every lock this deploy took, released only now (each only if it is still ours).
+            finish: host => releaseLock(host)
+        });
+    }
+    catch (error) {
+        await summary();
+        throw error;
+    }
+    await summary();
+    return { releaseId: release.releaseId, reports: reports(), url: environmentUrl(context.inputs) };
+}
+/** What became of a host that had already deployed when a later host failed. */
+function otherHostOutcome(report, rolledBack) {
+    if (rolledBack)
+        return { host: report.host, outcome: 'rolled back', release: report.previous };
+    if (!report.previous)
+        return { host: report.host, outcome: 'kept the new release', release: undefined };
+    return { host: report.host, outcome: 'not rolled back', release: report.previous };
+}
+/** `command: rollback`: every host back to the release before the live one, or to release-id. */
+async function rollbackStage(context, reporter) {
+    // Each release's manifest says how compose runs it; this is only for one that does not.
+    const settings = hostSettings(context, (0,deploy_release.legacyCompose)(context.ref.files));
+    let target = context.inputs.releaseId;
+    const opened = [];
+    const base = hostsOf(context, settings, reporter, undefined);
+    try {
+        await forEachHost({
+            ...base,
+            open: (session, onLocked) => {
+                const host = base.open(session, onLocked);
+                opened.push(host);
+                return host;
+            },
+            // The first host picks the release (the one before its live one); the others follow.
+            run: async (host) => {
+                target = await rollbackHost(host, target, ownerOf(context));
+            }
+        });
+    }
+    finally {
+        await reporter.addSummary(deploySummary(`Rollback to ${target ?? '?'}`, opened.map(h => h.report)));
+    }
+    return {
+        releaseId: target,
+        reports: opened.map(h => h.report),
+        url: environmentUrl(context.inputs)
+    };
+}
+
+
+/***/ })
+
+};
