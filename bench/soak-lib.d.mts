@@ -67,3 +67,5 @@ export function runSoak(options: {
 }): Promise<Soak>
 export function soakReport(soak: Soak): string
 export function removeImages(dockerHost: string, repoPrefix: string): number
+/** Removes the project's containers, volumes and networks; gives what is still left. */
+export function removeProject(dockerHost: string, project: string): string[]

@@ -291,3 +291,26 @@ export function removeImages(dockerHost, repoPrefix) {
   if (refs.size > 0) spawnSync('docker', ['image', 'rm', ...refs], { env, encoding: 'utf8' })
   return refs.size
 }
+
+/**
+ * Removes compose project `project` from the engine at `dockerHost`: `compose down`, then
+ * whatever still carries its label (compose 2.26's `down -p` without the files gives up on a
+ * project whose containers no longer match one model, e.g. a removed job container).
+ */
+export function removeProject(dockerHost, project) {
+  const env = { ...process.env, DOCKER_HOST: dockerHost }
+  const docker = args => spawnSync('docker', args, { env, encoding: 'utf8' })
+  docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'])
+  const filter = ['--filter', `label=com.docker.compose.project=${project}`]
+  const ids = args =>
+    docker(args)
+      .stdout.split('\n')
+      .filter(id => id.trim())
+  const containers = ids(['ps', '-aq', ...filter])
+  if (containers.length > 0) docker(['rm', '-f', '-v', ...containers])
+  const volumes = ids(['volume', 'ls', '-q', ...filter])
+  if (volumes.length > 0) docker(['volume', 'rm', '-f', ...volumes])
+  const networks = ids(['network', 'ls', '-q', ...filter])
+  if (networks.length > 0) docker(['network', 'rm', ...networks])
+  return [...ids(['ps', '-aq', ...filter]), ...ids(['volume', 'ls', '-q', ...filter])]
+}

@@ -16,7 +16,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { CLI, ROOT, labEnv, referenceStackEnv } from './lib.mjs'
 import { attribute, checkRows, describeFailures, notesInPostgres, startLoad } from './load.mjs'
-import { removeImages, runSoak, soakReport, versionAt } from './soak-lib.mjs'
+import { removeImages, removeProject, runSoak, soakReport, versionAt } from './soak-lib.mjs'
 
 const PORT = 8093
 const KEEP = 3
@@ -179,7 +179,7 @@ export default async function soakBench({
     console.log(
       `  verdict: ${oursFailed === 0 ? '0 failed requests' : `${oursFailed} FAILED REQUESTS`}, ${soak.rows.lost.length === 0 ? '0 rows lost' : `${soak.rows.lost.length} ROWS LOST`}, ${problems.length === 0 ? 'releases and images bounded' : 'HOST PROBLEMS'}`
     )
-    await tearDownOurs()
+    tearDownOurs()
 
     // Naive: the same versions, `docker compose pull && up -d --wait` on the host's engine.
     let naiveFailed = 0
@@ -254,20 +254,17 @@ export default async function soakBench({
     results.soak_host_problems = problems.length
     return results
   } finally {
-    await tearDownOurs()
-    await run(['docker', 'compose', '-p', naive, 'down', '--volumes', '--remove-orphans'], {
-      env: naiveEnv(VERSIONS[0])
-    })
+    tearDownOurs()
+    removeProject(dockerHost, naive)
     await run(['docker', 'logout', lab.LAB_REGISTRY], { env: naiveEnv(VERSIONS[0]) })
     fs.rmSync(scratch, { recursive: true, force: true })
     removeImages(dockerHost, repoPrefix)
     removeImages('unix:///var/run/docker.sock', repoPrefix)
   }
 
-  async function tearDownOurs() {
-    await run(['docker', 'compose', '-p', project, 'down', '--volumes', '--remove-orphans'], {
-      env: { ...process.env, DOCKER_HOST: dockerHost }
-    })
+  function tearDownOurs() {
+    const left = removeProject(dockerHost, project)
+    if (left.length > 0) console.log(`  warning: ${project} left behind ${left.join(', ')}`)
     fs.rmSync(root, { recursive: true, force: true })
   }
 }

@@ -13,8 +13,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describeFailures } from '../bench/load.mjs'
-import { removeImages, runSoak, soakReport, type Soak } from '../bench/soak-lib.mjs'
-import { ROOT, docker, labEnv, referenceStackEnv, runStep } from './lab.js'
+import { removeImages, removeProject, runSoak, soakReport, type Soak } from '../bench/soak-lib.mjs'
+import { ROOT, labEnv, referenceStackEnv, runStep } from './lab.js'
 
 const lab = labEnv()
 const project = `soak-${process.pid}`
@@ -98,9 +98,7 @@ describe('soak: deploys and a rollback in a row under load', () => {
   })
 
   afterAll(() => {
-    docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], {
-      DOCKER_HOST: dockerHost
-    })
+    removeProject(dockerHost, project)
     fs.rmSync(root, { recursive: true, force: true })
     fs.rmSync(dockerConfig, { recursive: true, force: true })
     removeImages(dockerHost, repoPrefix)
