@@ -190,7 +190,7 @@ export async function runSoak({
           const target = rollbackCount % 2 === 1 ? others[0] : undefined
           const expected = target ?? others.filter(id => id < before.current).pop()
           op.name += expected
-            ? ` to v${versionOf.get(expected)}${target ? ' (release-id: oldest kept)' : ' (previous)'}`
+            ? ` to v${versionOf.get(expected) ?? '?'}${target ? ' (release-id: oldest kept)' : ' (previous)'}`
             : ' (no release before the live one)'
           release = await rollback(target)
           if (release !== expected) throw new Error(`rolled back to ${release}, not ${expected}`)
