@@ -63,6 +63,7 @@ export function runSoak(options: {
   log?: (line: string) => void
   pauseMs?: number
   continueOnError?: boolean
+  signal?: AbortSignal
   tag?: string
 }): Promise<Soak>
 export function soakReport(soak: Soak): string

@@ -1,9 +1,9 @@
 // The soak test's sequence (bench/soak.bench.mjs, e2e/soak.e2e.test.ts): deploys and
 // rollbacks of the reference stack in a row under the load of bench/load.mjs, each changing only
 // the api, and what is checked on the deploy host after each one: the release folders and the
-// project's images stay bounded by keep-releases. The rule, restated from the deploy's prune step (src/deploy/release.ts
-// releasesToPrune / imagesToPrune) rather than imported, so that the host is checked against
-// the documented behaviour and not against the code under test:
+// project's images stay bounded by keep-releases. The rule, restated from the deploy's prune
+// step (src/deploy/release.ts releasesToPrune / imagesToPrune) rather than imported, so that
+// the host is checked against the documented behaviour and not against the code under test:
 // - a deploy keeps the newest `keep` releases, plus the one it deployed and the one that was
 //   live before it (after a rollback to an old release, that one can be older than the newest
 //   `keep`): at most keep + 1 folders; every other one is removed;
@@ -133,7 +133,9 @@ const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
  *   release before the live one).
  * `deploy(version)` and `rollback(releaseId | undefined)` run the command and give the release
  * now live; they throw when it fails: the sequence stops there (load and rows are still
- * checked), or with continueOnError goes on from the release the host then runs. After each: the host check (checkHost) and the version the api reports.
+ * checked), or with continueOnError goes on from the release the host then runs. An aborted
+ * `signal` ends the sequence before the next op (the load, the rows and the report still
+ * come). After each op: the host check (checkHost) and the version the api reports.
  * Returns { ops, load, windows, rows }; ops[i].window is its share of the load (attribute()).
  */
 export async function runSoak({
@@ -151,6 +153,7 @@ export async function runSoak({
   log = () => {},
   pauseMs = 2000,
   continueOnError = false,
+  signal,
   tag
 }) {
   const healthUrl = `${baseUrl}/api/health`
@@ -166,6 +169,10 @@ export async function runSoak({
   try {
     await sleep(pauseMs)
     for (const [index, kind] of soakSchedule(deploys, rollbacks).entries()) {
+      if (signal?.aborted) {
+        log(`  stopped before op ${index + 1}: ${signal.reason}`)
+        break
+      }
       const before = releasesOn(root)
       // The machine's 1-minute load average around it: the lab shares its CPUs with whatever
       // else runs, and an api starved of CPU fails requests on its own timeouts.

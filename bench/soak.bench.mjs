@@ -122,7 +122,12 @@ export default async function soakBench({
     const webs = new Set([...images.values()].map(json => JSON.parse(json).web.ref))
     if (webs.size !== 1) throw new Error(`the web image differs between versions: ${[...webs]}`)
 
-    // Ours.
+    // Ours. SIGTERM or SIGINT ends the sequence after the op under way, so that the report
+    // still comes and the stacks are still removed.
+    const stop = new AbortController()
+    const onSignal = signal => stop.abort(`${signal} received`)
+    process.once('SIGTERM', onSignal)
+    process.once('SIGINT', onSignal)
     const started = Date.now()
     const soak = await runSoak({
       deploys,
@@ -138,6 +143,7 @@ export default async function soakBench({
       log: line => console.log(line),
       // A soak reports every deploy: one that fails (and rolls itself back) does not end it.
       continueOnError: true,
+      signal: stop.signal,
       deploy: async version => {
         const out = await cli(
           [
@@ -183,7 +189,7 @@ export default async function soakBench({
 
     // Naive: the same versions, `docker compose pull && up -d --wait` on the host's engine.
     let naiveFailed = 0
-    if (naiveDeploys > 0) {
+    if (naiveDeploys > 0 && !stop.signal.aborted) {
       await checked(
         ['docker', 'login', '-u', lab.LAB_REGISTRY_USER, '--password-stdin', lab.LAB_REGISTRY],
         { env: naiveEnv(VERSIONS[0]), input: lab.LAB_REGISTRY_PASSWORD }
@@ -206,7 +212,7 @@ export default async function soakBench({
       let loadResult
       try {
         await sleep(2000)
-        for (let i = 1; i <= naiveDeploys; i++) {
+        for (let i = 1; i <= naiveDeploys && !stop.signal.aborted; i++) {
           const version = VERSIONS[i % VERSIONS.length]
           const op = {
             name: `naive ${i} v${version}`,
