@@ -1823,20 +1823,13 @@ function hostContext(options) {
 async function runStep(ctx, name, body, task = 'deploy') {
     const started = Date.now();
     ctx.reporter.info(`[${ctx.session.host}] ${name}`);
-    if (ctx.lock?.lost) {
-        // Someone took the lock over: nothing more may change on this host.
-        throw new errors/* DeployError */.sH({
-            task,
-            host: ctx.session.host,
-            step: name,
-            reason: 'the deploy lock is no longer ours (it was taken over); stopped before this step',
-            outcome: ctx.switched ? 'not rolled back' : 'nothing switched'
-        });
-    }
     const record = (ok, detail) => {
         ctx.report.steps.push({ step: name, seconds: (Date.now() - started) / 1000, ok, detail });
     };
     try {
+        // Someone took the lock over: nothing more may change on this host.
+        if (ctx.lock?.lost)
+            throw new Error('the deploy lock is no longer ours (it was taken over); stopped before this step');
         const value = await body();
         record(true, '');
         return value;
@@ -3091,21 +3084,28 @@ async function connect(endpoint, inputs, reporter) {
         }
     });
 }
-/** The hosts of a task: connect, record for the post step, and one context each. */
-function hostsOf(context, settings, reporter, releaseId) {
+/**
+ * The hosts of a task: connect, record for the post step, and one context each, kept in
+ * `opened` (whose reports the summary shows, whether the task succeeded or not).
+ */
+function hostsOf(context, settings, reporter, releaseId, opened) {
     return {
         endpoints: context.inputs.hosts,
         label: ssh/* endpointLabel */.md,
         connect: endpoint => connect(endpoint, context.inputs, reporter),
         post: new PostStateRecorder((name, value) => reporter.saveState(name, value)),
-        open: (session, onLocked) => hostContext({
-            session,
-            settings,
-            reporter,
-            runtime: composeRuntime,
-            releaseId,
-            onLocked
-        }),
+        open: (session, onLocked) => {
+            const host = hostContext({
+                session,
+                settings,
+                reporter,
+                runtime: composeRuntime,
+                releaseId,
+                onLocked
+            });
+            opened.push(host);
+            return host;
+        },
         hostOf: host => host.session.host
     };
 }
@@ -3122,16 +3122,9 @@ async function deployStage(context, reporter, now = new Date()) {
     const unreached = [];
     const hosts = [];
     const reports = () => [...unreached, ...hosts.map(h => h.report)];
-    const summary = () => reporter.addSummary(deploySummary(`Deploy ${release.releaseId}`, reports(), release.files));
-    const base = hostsOf(context, settings, reporter, release.releaseId);
     try {
         await forEachHost({
-            ...base,
-            open: (session, onLocked) => {
-                const host = base.open(session, onLocked);
-                hosts.push(host);
-                return host;
-            },
+            ...hostsOf(context, settings, reporter, release.releaseId, hosts),
             unreachable: (label, error) => unreached.push(notStartedReport(label, 'connect', error)),
             // Every host is reached, checked and locked before the first one changes: a problem
             // with the last host must not cost the first a needless switch and rollback.
@@ -3147,11 +3140,9 @@ async function deployStage(context, reporter, now = new Date()) {
             finish: host => releaseLock(host)
         });
     }
-    catch (error) {
-        await summary();
-        throw error;
+    finally {
+        await reporter.addSummary(deploySummary(`Deploy ${release.releaseId}`, reports(), release.files));
     }
-    await summary();
     return { releaseId: release.releaseId, reports: reports(), url: environmentUrl(context.inputs) };
 }
 /** What became of a host that had already deployed when a later host failed. */
@@ -3168,15 +3159,9 @@ async function rollbackStage(context, reporter) {
     const settings = hostSettings(context, (0,deploy_release.legacyCompose)(context.ref.files));
     let target = context.inputs.releaseId;
     const opened = [];
-    const base = hostsOf(context, settings, reporter, undefined);
     try {
         await forEachHost({
-            ...base,
-            open: (session, onLocked) => {
-                const host = base.open(session, onLocked);
-                opened.push(host);
-                return host;
-            },
+            ...hostsOf(context, settings, reporter, undefined, opened),
             // The first host picks the release (the one before its live one); the others follow.
             run: async (host) => {
                 target = await rollbackHost(host, target, ownerOf(context));

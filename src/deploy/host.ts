@@ -100,20 +100,15 @@ export async function runStep<T>(
 ): Promise<T> {
   const started = Date.now()
   ctx.reporter.info(`[${ctx.session.host}] ${name}`)
-  if (ctx.lock?.lost) {
-    // Someone took the lock over: nothing more may change on this host.
-    throw new DeployError({
-      task,
-      host: ctx.session.host,
-      step: name,
-      reason: 'the deploy lock is no longer ours (it was taken over); stopped before this step',
-      outcome: ctx.switched ? 'not rolled back' : 'nothing switched'
-    })
-  }
   const record = (ok: boolean, detail: string): void => {
     ctx.report.steps.push({ step: name, seconds: (Date.now() - started) / 1000, ok, detail })
   }
   try {
+    // Someone took the lock over: nothing more may change on this host.
+    if (ctx.lock?.lost)
+      throw new Error(
+        'the deploy lock is no longer ours (it was taken over); stopped before this step'
+      )
     const value = await body()
     record(true, '')
     return value

@@ -181,12 +181,16 @@ async function connect(
   })
 }
 
-/** The hosts of a task: connect, record for the post step, and one context each. */
+/**
+ * The hosts of a task: connect, record for the post step, and one context each, kept in
+ * `opened` (whose reports the summary shows, whether the task succeeded or not).
+ */
 function hostsOf(
   context: RollbackContext,
   settings: HostSettings,
   reporter: Reporter,
-  releaseId: string | undefined
+  releaseId: string | undefined,
+  opened: HostContext[]
 ): Pick<
   ForEachHostOptions<SshEndpoint, HostContext>,
   'endpoints' | 'label' | 'connect' | 'post' | 'open' | 'hostOf'
@@ -196,15 +200,18 @@ function hostsOf(
     label: endpointLabel,
     connect: endpoint => connect(endpoint, context.inputs, reporter),
     post: new PostStateRecorder((name, value) => reporter.saveState(name, value)),
-    open: (session, onLocked) =>
-      hostContext({
+    open: (session, onLocked) => {
+      const host = hostContext({
         session,
         settings,
         reporter,
         runtime: composeRuntime,
         releaseId,
         onLocked
-      }),
+      })
+      opened.push(host)
+      return host
+    },
     hostOf: host => host.session.host
   }
 }
@@ -227,17 +234,9 @@ export async function deployStage(
   const unreached: HostReport[] = []
   const hosts: HostContext[] = []
   const reports = () => [...unreached, ...hosts.map(h => h.report)]
-  const summary = () =>
-    reporter.addSummary(deploySummary(`Deploy ${release.releaseId}`, reports(), release.files))
-  const base = hostsOf(context, settings, reporter, release.releaseId)
   try {
     await forEachHost({
-      ...base,
-      open: (session, onLocked) => {
-        const host = base.open(session, onLocked)
-        hosts.push(host)
-        return host
-      },
+      ...hostsOf(context, settings, reporter, release.releaseId, hosts),
       unreachable: (label, error) => unreached.push(notStartedReport(label, 'connect', error)),
       // Every host is reached, checked and locked before the first one changes: a problem
       // with the last host must not cost the first a needless switch and rollback.
@@ -251,11 +250,11 @@ export async function deployStage(
       // Every lock this deploy took, released only now (each only if it is still ours).
       finish: host => releaseLock(host)
     })
-  } catch (error) {
-    await summary()
-    throw error
+  } finally {
+    await reporter.addSummary(
+      deploySummary(`Deploy ${release.releaseId}`, reports(), release.files)
+    )
   }
-  await summary()
   return { releaseId: release.releaseId, reports: reports(), url: environmentUrl(context.inputs) }
 }
 
@@ -276,15 +275,9 @@ export async function rollbackStage(
   const settings = hostSettings(context, legacyCompose(context.ref.files))
   let target = context.inputs.releaseId
   const opened: HostContext[] = []
-  const base = hostsOf(context, settings, reporter, undefined)
   try {
     await forEachHost({
-      ...base,
-      open: (session, onLocked) => {
-        const host = base.open(session, onLocked)
-        opened.push(host)
-        return host
-      },
+      ...hostsOf(context, settings, reporter, undefined, opened),
       // The first host picks the release (the one before its live one); the others follow.
       run: async host => {
         target = await rollbackHost(host, target, ownerOf(context))
