@@ -2,6 +2,7 @@ import {
   backupCommands,
   backupFileName,
   composeCommands,
+  containerCommands,
   parseDiskFree,
   pgDumpArgs,
   preflightCommands,
@@ -108,7 +109,16 @@ describe('deploy argv', () => {
         ...['--scale', 'migrate=0', '--scale', 'seed=0']
       ]
     ],
-    [backupCommands.verify('/b/x.sql.gz'), ['gzip', '-t', '/b/x.sql.gz']],
+    [
+      // What `compose ps` lists for a service, without the one-off containers of `compose run`.
+      containerCommands.running('shop', 'postgres'),
+      [
+        ...['docker', 'ps', '--quiet', '--no-trunc'],
+        ...['--filter', 'label=com.docker.compose.project=shop'],
+        ...['--filter', 'label=com.docker.compose.service=postgres'],
+        ...['--filter', 'label=com.docker.compose.oneoff=False', '--filter', 'status=running']
+      ]
+    ],
     [
       backupCommands.remove(layout, ['../../etc/passwd']),
       ['rm', '-f', '/srv/sd/shop/backups/passwd']
@@ -118,8 +128,8 @@ describe('deploy argv', () => {
   })
 
   it('dumps with the database container’s own credentials, none in argv', () => {
-    const argv = pgDumpArgs(base, 'postgres')
-    expect(argv.slice(0, base.length + 3)).toEqual([...base, 'exec', '-T', 'postgres'])
+    const argv = pgDumpArgs('c0ffee')
+    expect(argv.slice(0, 3)).toEqual(['docker', 'exec', 'c0ffee'])
     expect(argv.join(' ')).not.toMatch(/password/i)
     expect(backupFileName('20261121T220130Z-abcdef0', 'postgres')).toBe(
       '20261121T220130Z-abcdef0-postgres.sql.gz'

@@ -5,7 +5,6 @@
  */
 import { projectFilesWith } from './support/project-files.js'
 import * as http from 'node:http'
-import * as path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { hostContext, type HostContext } from '../src/deploy/host.js'
 import { composeRuntime } from '../src/deploy/compose-runtime.js'
@@ -101,10 +100,8 @@ type Failure = (call: FakeCall) => Partial<CommandResult> | undefined
  */
 function host(options: { live?: boolean; fail?: Failure } = {}): FakeSession {
   const live = options.live ?? true
-  // The api's containers, by id and configuration hash; the release `current` points at
-  // decides the hash compose computes, like the real one.
+  // The api's containers, by id and configuration hash.
   let containers: { id: string; hash: string }[] = [{ id: OLD_ID, hash: 'oldhash' }]
-  let current = live ? LIVE : undefined
   let made = 0
   const session: FakeSession = new FakeSession((argv, call) => {
     const failed = options.fail?.(call)
@@ -129,12 +126,11 @@ function host(options: { live?: boolean; fail?: Failure } = {}): FakeSession {
           objects: []
         })
       }
-    if (call.label.startsWith('compose ps --status running --quiet postgres'))
-      return { stdout: 'pg1\n' }
-    if (argv[0] === 'stat' && argv[2] === '%s') return { stdout: '4096\n' }
+    if (isRunningPostgres(call)) return { stdout: 'pg1\n' }
+    if (call.label.startsWith('script:out=$1')) return { stdout: '4096\n' }
     if (call.label.startsWith('compose run --rm -T migrate')) return { stdout: 'applied 002\n' }
-    const hash = current === NEW ? 'newhash' : 'oldhash'
-    if (argv[0] === 'ln' && argv[1] === '-sfn') current = path.posix.basename(argv[2] as string)
+    // Like compose's: the hash of the release whose files the command names.
+    const hash = text.includes(`/releases/${NEW}/`) ? 'newhash' : 'oldhash'
     if (call.label.startsWith('compose config --hash api')) return { stdout: `api ${hash}\n` }
     if (argv[0] === 'docker' && argv[1] === 'ps' && text.includes('com.docker.compose.service=api'))
       return { stdout: containers.map(c => `${c.id} ${c.hash} running\n`).join('') }
@@ -156,6 +152,17 @@ function host(options: { live?: boolean; fail?: Failure } = {}): FakeSession {
     return undefined
   })
   return session
+}
+
+/** The lookup of the live postgres container: compose's labels, running, not a one-off. */
+function isRunningPostgres(call: FakeCall): boolean {
+  const text = call.argv.join(' ')
+  return (
+    call.argv[0] === 'docker' &&
+    call.argv[1] === 'ps' &&
+    text.includes('com.docker.compose.service=postgres') &&
+    text.includes('status=running')
+  )
 }
 
 /** The labels of the calls, without the reads that only look (cat, ls, readlink, stat). */
@@ -180,10 +187,10 @@ describe('a deploy on a host, command by command', () => {
       `write ${ROOT}/releases/${NEW}/images.override.yaml 0644`,
       `write ${ROOT}/releases/${NEW}/manifest.json 0644`,
       'compose pull --quiet',
+      'compose config --hash api',
       'compose run --rm -T migrate',
       `ln -sfn ${ROOT}/releases/${NEW} ${ROOT}/current.new`,
       `mv -T ${ROOT}/current.new ${ROOT}/current`,
-      'compose config --hash api',
       'compose up --detach --no-recreate --scale api=2 --scale migrate=0 api',
       `docker stop ${OLD_ID}`,
       `docker rm --force ${OLD_ID}`,
@@ -195,26 +202,28 @@ describe('a deploy on a host, command by command', () => {
     const positions = order.map(label => seen.indexOf(label))
     expect(positions.every(position => position >= 0)).toBe(true)
     expect(positions).toEqual([...positions].sort((a, b) => a - b))
-    // The backup: a dump of the live release's postgres, checked, before the migration.
-    const dump = seen.findIndex(label => label.startsWith('script:out=$1; shift; tmp=$(mktemp'))
+    // The backup: a dump of the live postgres container (found by compose's labels), checked
+    // in the same script, before the migration.
+    const dumpCall = session.calls.find(call => call.label.startsWith('script:out=$1; shift'))
+    expect(dumpCall?.argv.slice(-6, -3)).toEqual(['docker', 'exec', 'pg1'])
+    expect(dumpCall?.argv[2]).toContain('gzip -t')
+    const dump = seen.indexOf(dumpCall?.label as string)
     // It overlaps the upload (it only reads what is live), and the manifest written after it
     // records it.
-    expect(dump).toBeGreaterThan(-1)
     expect(dump).toBeLessThan(seen.indexOf('compose run --rm -T migrate'))
-    const checked = seen.indexOf(`gzip -t ${ROOT}/backups/${NEW}-postgres.sql.gz`)
-    expect(checked).toBeGreaterThan(dump)
     expect(seen.lastIndexOf(`write ${ROOT}/releases/${NEW}/manifest.json 0644`)).toBeGreaterThan(
-      checked
+      dump
     )
     expect(
       JSON.parse(session.files.get(`${ROOT}/releases/${NEW}/manifest.json`)?.content ?? '{}')
     ).toMatchObject({
       backup: { service: 'postgres', file: `${ROOT}/backups/${NEW}-postgres.sql.gz` }
     })
-    // The pull waits for the upload's compose files.
+    // The pull waits for the upload's compose files, not for its manifest.
     expect(seen.indexOf('compose pull --quiet')).toBeGreaterThan(
       seen.indexOf(`write ${ROOT}/releases/${NEW}/images.override.yaml 0644`)
     )
+    // What the rollout decides from (above) is read while the migration runs: it overlaps it.
     expect(deployment.report.result).toBe('deployed')
     expect(deployment.report.migrationOutput).toBe('applied 002')
     // The .env goes on stdin with mode 0600; nothing of it is in any argv.
@@ -223,6 +232,48 @@ describe('a deploy on a host, command by command', () => {
       mode: '0600'
     })
     expect(session.calls.some(call => call.argv.join(' ').includes("A='1'"))).toBe(false)
+  })
+
+  it('pulls once the files are up, before the manifest; a backup that ends later goes into a second manifest write', async () => {
+    const session = host()
+    const manifestFile = `${ROOT}/releases/${NEW}/manifest.json`
+    const gate = () => {
+      let open: () => void = () => undefined
+      const opened = new Promise<void>(resolve => (open = resolve))
+      return { opened, open }
+    }
+    const manifestGate = gate()
+    const dumpGate = gate()
+    const writeFile = session.writeFile.bind(session)
+    session.writeFile = async (file, content, mode) => {
+      if (file === manifestFile) await manifestGate.opened
+      return writeFile(file, content, mode)
+    }
+    const run = session.run.bind(session)
+    session.run = async (argv, options) => {
+      if ((argv[2] ?? '').includes('gzip -t')) await dumpGate.opened
+      return run(argv, options)
+    }
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 1000 && !what(); i++) await new Promise(resolve => setImmediate(resolve))
+      expect(what()).toBe(true)
+    }
+    const deploying = deployOn(session)
+    // The pull starts while the manifest write is still held back.
+    await until(() => session.labels().includes('compose pull --quiet'))
+    expect(session.files.has(manifestFile)).toBe(false)
+    manifestGate.open()
+    // The upload wrote its manifest while the dump ran: without the backup.
+    await until(() => session.files.has(manifestFile))
+    expect(JSON.parse(session.files.get(manifestFile)?.content ?? '{}').backup).toBeUndefined()
+    expect(session.labels()).not.toContain('compose run --rm -T migrate')
+    dumpGate.open()
+    await deploying
+    const writes = session.labels().filter(label => label === `write ${manifestFile} 0644`)
+    expect(writes).toHaveLength(2)
+    expect(JSON.parse(session.files.get(manifestFile)?.content ?? '{}')).toMatchObject({
+      backup: { service: 'postgres', file: `${ROOT}/backups/${NEW}-postgres.sql.gz`, bytes: 4096 }
+    })
   })
 
   it('replaces a rolling service new-container-first: the old one stops only after the new one is healthy', async () => {
@@ -239,7 +290,7 @@ describe('a deploy on a host, command by command', () => {
     expect(healthy).toBeGreaterThan(session.labels().indexOf(seen[scale] as string))
   })
 
-  it("logs in to the registry in a Docker config of the run's own, pulls with it, then logs out and removes it", async () => {
+  it("logs in to the registry in a Docker config of the run's own, pulls with it, then removes it (the logout)", async () => {
     const session = host()
     await deployOn(session, {
       release: releaseWith({ registry: { host: 'r.example', username: 'ci', password: 'pw-1' } })
@@ -249,13 +300,12 @@ describe('a deploy on a host, command by command', () => {
     expect(dir).toMatch(new RegExp(`^${ROOT}/\\.docker-[0-9a-f]{12}$`))
     const login = session.calls.find(call => call.argv[1] === 'login')
     const pull = session.calls.find(call => call.label === 'compose pull --quiet')
-    const logout = session.calls.find(call => call.argv[1] === 'logout')
-    for (const call of [login, pull, logout]) expect(call?.env).toEqual({ DOCKER_CONFIG: dir })
+    for (const call of [login, pull]) expect(call?.env).toEqual({ DOCKER_CONFIG: dir })
     // The password on stdin only.
     expect(login?.input).toBe('pw-1')
     expect(session.calls.some(call => call.argv.join(' ').includes('pw-1'))).toBe(false)
     const labels = session.labels()
-    expect(labels.indexOf(`rm -rf -- ${dir}`)).toBeGreaterThan(labels.indexOf(logout?.label ?? ''))
+    expect(labels.indexOf(`rm -rf -- ${dir}`)).toBeGreaterThan(labels.indexOf(pull?.label ?? ''))
   })
 
   it('takes no backup and switches on a first deploy', async () => {
@@ -289,14 +339,10 @@ describe('a failure at each step', () => {
     ['preflight', failAt(label => label === 'docker version --format {{.Server.Version}}')],
     ['upload', failAt(label => label.endsWith('images.override.yaml 0644'))],
     ['pull', failAt(label => label === 'compose pull --quiet')],
-    [
-      'backup',
-      failAt(label => label.startsWith('compose ps --status running --quiet postgres'), {
-        stdout: ''
-      })
-    ],
+    ['backup', (call: FakeCall) => (isRunningPostgres(call) ? { stdout: '' } : undefined)],
     ['backup', failAt(label => label.startsWith('script:out=$1'))],
-    ['backup', failAt(label => label.startsWith('stat -c %s'), { stdout: '20\n' })],
+    // An empty dump: gzip of nothing is about 20 bytes.
+    ['backup', failAt(label => label.startsWith('script:out=$1'), { stdout: '20\n' })],
     ['migrate', failAt(label => label === 'compose run --rm -T migrate')]
   ])(
     'fails at %s: nothing switches, the release is removed, the lock is released',
@@ -328,9 +374,7 @@ describe('a failure at each step', () => {
 
   it('refuses to migrate when the live database is not running, naming service, release and the way past', async () => {
     const session = host({
-      fail: failAt(label => label.startsWith('compose ps --status running --quiet postgres'), {
-        stdout: ''
-      })
+      fail: call => (isRunningPostgres(call) ? { stdout: '' } : undefined)
     })
     await expect(deployOn(session)).rejects.toThrow(
       `Deploy to deploy@h1 failed at "backup": postgres of the live release ${LIVE} is not running, so no backup can be taken before the migration; start it, or deploy with backup: false`

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
+import { commandResult } from './support/fake-session.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {
@@ -283,14 +284,7 @@ class FakeSsh implements Executor {
   async run(argv: string[], options: RunOptions = {}): Promise<CommandResult> {
     this.calls.push(argv)
     const inner = argv[0] === 'timeout' ? argv.slice(3) : argv
-    const result = (fields: Partial<CommandResult>): CommandResult => ({
-      argv,
-      exitCode: 0,
-      stdout: '',
-      stderr: '',
-      durationMs: 1,
-      ...fields
-    })
+    const result = (fields: Partial<CommandResult>): CommandResult => commandResult(argv, fields)
     if (inner[0] === 'ssh-keygen') return this.real.run(argv, options)
     if (inner[0] === 'ssh-keyscan') {
       return result({ stdout: `${inner[inner.length - 1]} ${this.hostKey()}\n` })
@@ -590,6 +584,41 @@ describe('RemoteExecutor', () => {
       RemoteExecutor.open(options(fake, { privateKey: fs.readFileSync(locked, 'utf8') }))
     ).rejects.toThrow(/^Input 'ssh-key': the private key is protected by a passphrase/)
     expect(fake.sshCalls()).toEqual([])
+    expect(fs.readdirSync(base)).toEqual([])
+  })
+
+  it('checks the key and looks the host key up at once', async () => {
+    const fake = new FakeSsh(() => hostPub)
+    const events: string[] = []
+    const local: Executor = {
+      async run(argv, runOptions) {
+        const what = argv[0] === 'ssh-keygen' ? `ssh-keygen ${argv[1]}` : undefined
+        if (what) events.push(`start ${what}`)
+        const result = await fake.run(argv, runOptions)
+        if (what) events.push(`end ${what}`)
+        return result
+      }
+    }
+    const remote = await RemoteExecutor.open(options(fake, { local }))
+    expect(events.slice(0, 2)).toEqual(['start ssh-keygen -y', 'start ssh-keygen -F'])
+    await remote.dispose()
+  })
+
+  it('reports an unusable key first, and fetches no host key with it', async () => {
+    const locked = path.join(keyDir, 'locked-first')
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'pw', '-f', locked])
+    const privateKey = fs.readFileSync(locked, 'utf8')
+    const fake = new FakeSsh(() => hostPub)
+    // Nothing pinned either: the key is still the error reported, as when it was checked first.
+    await expect(
+      RemoteExecutor.open(options(fake, { privateKey, knownHosts: '' }))
+    ).rejects.toThrow(/^Input 'ssh-key': the private key is protected by a passphrase/)
+    logged.warnings.length = 0
+    await expect(
+      RemoteExecutor.open(options(fake, { privateKey, knownHosts: '', trustOnFirstUse: true }))
+    ).rejects.toThrow(/^Input 'ssh-key': the private key is protected by a passphrase/)
+    expect(fake.calls.filter(argv => argv.includes('ssh-keyscan'))).toEqual([])
+    expect(logged.warnings).toEqual([])
     expect(fs.readdirSync(base)).toEqual([])
   })
 

@@ -8,7 +8,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { CLI, ROOT, labEnv, median, report, timed, referenceStackEnv } from './lib.mjs'
 
-const LIMIT = 1.3
+// The target of issue 11 (the pipeline issue): at most 1.15 times the naive sequence.
+const LIMIT = 1.15
 const SSHD_LOG = '/var/lib/stack-deploy-lab/logs/sshd.log'
 
 function acceptedCount() {

@@ -70,7 +70,8 @@ lock_mtime() { # seconds (host clock) of the last heartbeat, else of the owner r
 }
 starttime_of() { # the start time of a running process (not a zombie), from /proc
   local stat fields
-  stat=$(cat -- "/proc/$1/stat" 2>/dev/null) || return 1
+  # read, not $(cat): the held wrapper asks this several times a second, and forks cost.
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
   read -r -a fields <<<"\${stat##*) }" || return 1
   case \${fields[0]:-} in Z | X | x | '') return 1 ;; esac
   [ -n "\${fields[19]:-}" ] || return 1
@@ -257,7 +258,7 @@ copy_new() { # $1 = file, $2 = name of its offset variable, $3 = fd: copies what
   dd if="$1" bs=65536 skip="$at" count="$((size - at))" iflag=skip_bytes,count_bytes status=none >&"$3" || return 0
   printf -v "$2" '%s' "$size"
 }
-start_by=$((SECONDS + ${HELD_START_WAIT_SECONDS})) started='' ended=''
+start_by=$((SECONDS + ${HELD_START_WAIT_SECONDS})) started='' ended='' polls=0
 while :; do
   if [ -e "$entry/rc" ]; then
     ended=rc
@@ -284,7 +285,10 @@ while :; do
   copy_new "$entry/stdout" out_at 1
   copy_new "$entry/stderr" err_at 2
   [ -z "$ended" ] || break
-  sleep 0.2
+  # Most held commands end within seconds, and every poll interval is added to the deploy's
+  # time: 50 ms for the first 5 s, then 200 ms.
+  polls=$((polls + 1))
+  if [ "$polls" -le 100 ]; then sleep 0.05; else sleep 0.2; fi
 done
 case $ended in
   rc)
@@ -302,7 +306,7 @@ case $ended in
     ;;
 esac
 # The detached part is removing its registration; then the entry goes.
-for _ in $(seq 50); do alive "$entry" || break; sleep 0.1; done
+for _ in $(seq 250); do alive "$entry" || break; sleep 0.02; done
 lock_host
 if [ -d "$entry" ] && ! alive "$entry"; then rm -rf -- "$entry"; fi
 unlock_host
@@ -1204,19 +1208,34 @@ class RemoteExecutor {
             (0,ssh/* writePrivateFile */.Pl)(paths.key, key);
             (0,ssh/* writePrivateFile */.Pl)(paths.config, (0,ssh/* sshConfigText */.WA)(paths, tuning));
             (0,ssh/* writePrivateFile */.Pl)(paths.knownHosts, pins.lines.map(line => `${line}\n`).join(''));
-            await (0,ssh/* checkPrivateKey */.fH)(local, paths.key, keyInput);
-            // The jump host first: the target's keys may have to be fetched through it.
-            for (const endpoint of endpoints) {
-                remote.pinnedBy[(0,ssh/* endpointLabel */.md)(endpoint)] = await pinHostKey(endpoint, {
-                    executor: local,
-                    knownHostsFile: paths.knownHosts,
-                    pins,
-                    trustOnFirstUse: options.trustOnFirstUse === true,
-                    scan: target => remote.keyscan(target),
-                    log,
-                    input: knownHostsInput
-                });
-            }
+            // The key check and the host key lookups (ssh-keygen -F) are local and independent: they
+            // run at once. Fetching a host's keys waits for the key check, so that nothing reaches a
+            // host (nor logs a key it offered) with a key that cannot be used, and the key's error is
+            // the one reported when both fail, as when the key was checked first.
+            const keyChecked = (0,ssh/* checkPrivateKey */.fH)(local, paths.key, keyInput);
+            const hostKeysPinned = (async () => {
+                // The jump host first: the target's keys may have to be fetched through it.
+                for (const endpoint of endpoints) {
+                    remote.pinnedBy[(0,ssh/* endpointLabel */.md)(endpoint)] = await pinHostKey(endpoint, {
+                        executor: local,
+                        knownHostsFile: paths.knownHosts,
+                        pins,
+                        trustOnFirstUse: options.trustOnFirstUse === true,
+                        scan: async (target) => {
+                            await keyChecked;
+                            return remote.keyscan(target);
+                        },
+                        log,
+                        input: knownHostsInput
+                    });
+                }
+            })();
+            // Both settle before anything else happens (dispose removes the files they read).
+            const [keyCheck, pinning] = await Promise.allSettled([keyChecked, hostKeysPinned]);
+            if (keyCheck.status === 'rejected')
+                throw keyCheck.reason;
+            if (pinning.status === 'rejected')
+                throw pinning.reason;
             await remote.connect();
         }
         catch (error) {

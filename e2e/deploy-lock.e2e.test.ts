@@ -21,7 +21,16 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { NODE24, ROOT, docker, labEnv, readFileCommands, runCli, type StepRun } from './lab.js'
+import {
+  NODE24,
+  ROOT,
+  docker,
+  labEnv,
+  readFileCommands,
+  runCli,
+  waitFor,
+  type StepRun
+} from './lab.js'
 import { quoteArg } from '../src/exec/quote.js'
 import type { SshState } from '../src/exec/remote.js'
 import { DEFAULT_TUNING, sshControlArgv, sshPaths } from '../src/exec/ssh.js'
@@ -46,24 +55,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-lock-e2e-'))
 const dir = path.join(tmp, 'slow-migration')
 let images = ''
 
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
-
-/** Polls `probe` until it gives a value (not undefined or false), or fails after `seconds`. */
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false,
-  seconds: number,
-  everyMs = 100
-): Promise<T> {
-  const deadline = Date.now() + seconds * 1000
-  for (;;) {
-    const value = probe()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`gave up after ${seconds}s waiting for ${what}`)
-    await sleep(everyMs)
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The action, as the runner starts it

@@ -254,3 +254,31 @@ export async function startFakeGithubApi(): Promise<{ fake: ChildProcess; apiUrl
   })
   return { fake, apiUrl }
 }
+
+/**
+ * Polls `probe` until it gives a value (not undefined or false), or fails after `seconds` naming
+ * `what` and the probe's last error. For what a run leaves behind a little later: log lines a
+ * process flushes on its own, a lock another process takes, a container that goes.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  seconds = 60,
+  everyMs = 250
+): Promise<T> {
+  const deadline = Date.now() + seconds * 1000
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value !== undefined && value !== false) return value
+    } catch (error) {
+      last = error
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `gave up after ${seconds}s waiting for ${what}${last ? `: ${String(last)}` : ''}`
+      )
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+}

@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net'
 import * as path from 'node:path'
-import { ROOT, docker, leftovers, projectsLeft, referenceStackEnv, runCli } from './lab.js'
+import { ROOT, docker, leftovers, projectsLeft, referenceStackEnv, runCli, waitFor } from './lab.js'
 
 const composeDir = path.join(ROOT, 'compose')
 
@@ -18,25 +18,6 @@ async function freePort(): Promise<number> {
     })
     server.on('error', reject)
   })
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  seconds = 60
-): Promise<T> {
-  const deadline = Date.now() + seconds * 1000
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe()
-      if (value !== undefined) return value
-    } catch (error) {
-      last = error
-    }
-    await new Promise(resolve => setTimeout(resolve, 500))
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
 }
 
 describe('the reference stack in the lab', () => {

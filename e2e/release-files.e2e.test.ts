@@ -10,7 +10,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { ROOT, docker, labEnv, runCli, runStep } from './lab.js'
+import { ROOT, docker, labEnv, runCli, runStep, waitFor } from './lab.js'
 
 const lab = labEnv()
 const deployPath = lab.LAB_DEPLOY_PATH as string
@@ -268,8 +268,12 @@ describe.each(STACKS)('the $name stack', stack => {
     // The app's log and upload folders are the persistent ones, made before compose ran.
     const shared = path.join(root, 'shared')
     expect(fs.readFileSync(path.join(shared, 'uploads', 'kept.txt'), 'utf8')).toBe('written-v1')
-    expect(fs.readFileSync(path.join(shared, 'logs', 'app', 'app.log'), 'utf8')).toContain(
-      '/uploads/kept.txt'
+    // The app writes its access log line after it answers: wait for it rather than race it.
+    const appLog = path.join(shared, 'logs', 'app', 'app.log')
+    await waitFor(
+      `the upload's line in ${appLog}`,
+      () => fs.readFileSync(appLog, 'utf8').includes('/uploads/kept.txt'),
+      15
     )
     // The project tree keeps its layout: the compose file where it is in the repository.
     expect(fs.existsSync(path.join(root, 'releases', first, 'project', stack.composeFile))).toBe(

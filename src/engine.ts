@@ -1,8 +1,8 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { InputError } from './errors.js'
-import { type Command, type Inputs } from './inputs.js'
-import { loadComposeConfig, loadProjectFiles, loadSecretFiles } from './compose/load.js'
+import { type Command, type DeployInputs, type Inputs } from './inputs.js'
+import { loadComposeModels, loadProjectFiles, loadSecretFiles } from './compose/load.js'
 import { planFromConfig, selectServices, UnknownServiceError, type Plan } from './compose/plan.js'
 import type { ComposeConfig, ComposeProjectRef } from './compose/types.js'
 import type { ProjectFiles } from './compose/project-files.js'
@@ -30,6 +30,7 @@ import {
 } from './report/github-comment.js'
 import { endpointLabel } from './exec/ssh.js'
 import type { GithubIntegration } from './report/github.js'
+import type { PendingConnections } from './deploy/hosts.js'
 
 export interface EngineResult {
   plan: Plan
@@ -76,6 +77,8 @@ interface StageContext {
   config: ComposeConfig
   /** What a release of the project carries; read once, for smoke and deploy alike. */
   projectFiles?: Promise<ProjectFiles>
+  /** compose's as-written model, read with the resolved one when a stage needs projectFiles. */
+  asWritten: Promise<ComposeConfig | undefined> | undefined
   plan: Plan
   selected: ReturnType<typeof selectServices>
   executor: Executor
@@ -84,6 +87,8 @@ interface StageContext {
   /** git's answer, started before the compose model was read; settled, so never unhandled. */
   pendingGit: Promise<PendingGit> | undefined
   github: GithubIntegration | undefined
+  /** The hosts' connections, started with the run when it is a deploy or a rollback. */
+  connections: PendingConnections | undefined
 }
 
 type PendingGit =
@@ -97,6 +102,18 @@ async function gitOf(
   return settled.value
 }
 
+/** What the engine reaches besides its executor and reporter; unit tests give their own. */
+export interface EngineDeps {
+  /** Starts connecting to the deploy hosts (deploy/stage.ts startConnections). */
+  startConnections(inputs: DeployInputs, reporter: Reporter): Promise<PendingConnections>
+}
+
+const DEFAULT_DEPS: EngineDeps = {
+  // Loaded on demand, as the deploy stage itself: other commands do not pay for it.
+  startConnections: async (inputs, reporter) =>
+    (await import('./deploy/stage.js')).startConnections(inputs, reporter)
+}
+
 /**
  * Runs the given stages in order on one compose project. Both entry points (the action and
  * the CLI) call this and nothing else.
@@ -105,7 +122,33 @@ export async function runEngine(
   inputs: Inputs,
   stages: readonly Command[],
   executor: Executor,
-  reporter: Reporter
+  reporter: Reporter,
+  deps: EngineDeps = DEFAULT_DEPS
+): Promise<EngineResult> {
+  // A deploy or rollback spends its first second or so reaching the hosts (the key, the host
+  // keys, the ssh handshake), which needs nothing from the project: connect while git and
+  // compose read it, so that the hosts are there when the project is. Only when the run
+  // starts with it: after a build, the connections would sit idle through the build.
+  const connections =
+    stages[0] === 'deploy' || stages[0] === 'rollback'
+      ? await deps.startConnections(inputs.deploy, reporter)
+      : undefined
+  try {
+    return await runStages(inputs, stages, executor, reporter, connections)
+  } finally {
+    // The connections the stage did not take (it failed before connecting, or never ran: the
+    // project could not be read) are closed; their own errors are dropped, so that the error
+    // the run stops with is the one that stopped it. A connection the stage took is its own.
+    await connections?.dispose()
+  }
+}
+
+async function runStages(
+  inputs: Inputs,
+  stages: readonly Command[],
+  executor: Executor,
+  reporter: Reporter,
+  connections: PendingConnections | undefined
 ): Promise<EngineResult> {
   const ref = projectRef(inputs)
   // The git context does not depend on the compose model: ask git while compose works.
@@ -115,7 +158,11 @@ export async function runEngine(
         (error: unknown): PendingGit => ({ error })
       )
     : undefined
-  const config = await loadComposeConfig(ref, executor)
+  // The as-written model is for projectFiles (smoke, deploy): read along with the resolved one.
+  const models = loadComposeModels(ref, executor, {
+    asWritten: stages.some(stage => stage === 'smoke' || stage === 'deploy')
+  })
+  const config = await models.config
   const plan = planFromConfig(config)
   let selected
   try {
@@ -143,7 +190,9 @@ export async function runEngine(
     reporter,
     result: { plan },
     pendingGit,
-    github
+    github,
+    asWritten: models.asWritten,
+    connections
   }
   const commentOn = (stage: Command): stage is CommentStage =>
     github !== undefined &&
@@ -261,7 +310,8 @@ function projectFilesOf(context: StageContext): Promise<ProjectFiles> {
     context.ref,
     context.executor,
     context.config,
-    context.inputs.pathRules
+    context.inputs.pathRules,
+    context.asWritten
   )
   return context.projectFiles
 }
@@ -349,7 +399,8 @@ async function runDeployOrRollback(context: StageContext, stage: Command): Promi
               inputs: inputs.deploy,
               registry,
               waitTimeoutSeconds: inputs.waitTimeoutSeconds,
-              ...who
+              ...who,
+              connections: context.connections
             },
             reporter,
             now
@@ -360,7 +411,8 @@ async function runDeployOrRollback(context: StageContext, stage: Command): Promi
               plan,
               inputs: inputs.deploy,
               waitTimeoutSeconds: inputs.waitTimeoutSeconds,
-              ...who
+              ...who,
+              connections: context.connections
             },
             reporter
           )

@@ -57,6 +57,11 @@ export interface FakeCall {
   env?: Record<string, string>
 }
 
+/** A command's result: exit 0 and no output unless `fields` says otherwise. */
+export function commandResult(argv: string[], fields: Partial<CommandResult> = {}): CommandResult {
+  return { argv, exitCode: 0, stdout: '', stderr: '', durationMs: 0, ...fields }
+}
+
 export type Responder = (argv: string[], call: FakeCall) => Partial<CommandResult> | undefined
 
 const COMPOSE_COMMANDS = new Set(['pull', 'run', 'up', 'create', 'config', 'ps', 'exec', 'down'])
@@ -153,6 +158,6 @@ export class FakeSession implements HostSession {
   }
 
   private result(argv: string[], answer: Partial<CommandResult>): CommandResult {
-    return { argv, exitCode: 0, stdout: '', stderr: '', durationMs: 0, ...answer }
+    return commandResult(argv, answer)
   }
 }

@@ -14,7 +14,8 @@ __webpack_require__.d(__webpack_exports__, {
   hostSettings: () => (/* binding */ hostSettings),
   otherHostOutcome: () => (/* binding */ otherHostOutcome),
   prepareRelease: () => (/* binding */ prepareRelease),
-  rollbackStage: () => (/* binding */ rollbackStage)
+  rollbackStage: () => (/* binding */ rollbackStage),
+  startConnections: () => (/* binding */ startConnections)
 });
 
 // EXTERNAL MODULE: external "node:fs"
@@ -503,19 +504,34 @@ class RemoteExecutor {
             (0,ssh/* writePrivateFile */.Pl)(paths.key, key);
             (0,ssh/* writePrivateFile */.Pl)(paths.config, (0,ssh/* sshConfigText */.WA)(paths, tuning));
             (0,ssh/* writePrivateFile */.Pl)(paths.knownHosts, pins.lines.map(line => `${line}\n`).join(''));
-            await (0,ssh/* checkPrivateKey */.fH)(local, paths.key, keyInput);
-            // The jump host first: the target's keys may have to be fetched through it.
-            for (const endpoint of endpoints) {
-                remote.pinnedBy[(0,ssh/* endpointLabel */.md)(endpoint)] = await pinHostKey(endpoint, {
-                    executor: local,
-                    knownHostsFile: paths.knownHosts,
-                    pins,
-                    trustOnFirstUse: options.trustOnFirstUse === true,
-                    scan: target => remote.keyscan(target),
-                    log,
-                    input: knownHostsInput
-                });
-            }
+            // The key check and the host key lookups (ssh-keygen -F) are local and independent: they
+            // run at once. Fetching a host's keys waits for the key check, so that nothing reaches a
+            // host (nor logs a key it offered) with a key that cannot be used, and the key's error is
+            // the one reported when both fail, as when the key was checked first.
+            const keyChecked = (0,ssh/* checkPrivateKey */.fH)(local, paths.key, keyInput);
+            const hostKeysPinned = (async () => {
+                // The jump host first: the target's keys may have to be fetched through it.
+                for (const endpoint of endpoints) {
+                    remote.pinnedBy[(0,ssh/* endpointLabel */.md)(endpoint)] = await pinHostKey(endpoint, {
+                        executor: local,
+                        knownHostsFile: paths.knownHosts,
+                        pins,
+                        trustOnFirstUse: options.trustOnFirstUse === true,
+                        scan: async (target) => {
+                            await keyChecked;
+                            return remote.keyscan(target);
+                        },
+                        log,
+                        input: knownHostsInput
+                    });
+                }
+            })();
+            // Both settle before anything else happens (dispose removes the files they read).
+            const [keyCheck, pinning] = await Promise.allSettled([keyChecked, hostKeysPinned]);
+            if (keyCheck.status === 'rejected')
+                throw keyCheck.reason;
+            if (pinning.status === 'rejected')
+                throw pinning.reason;
             await remote.connect();
         }
         catch (error) {
@@ -965,15 +981,16 @@ const composeCommands = {
     ]
 };
 /**
- * The database dump, in the container: the official postgres image's own variables name the
- * user and database, so no credentials cross the wire or appear in argv.
+ * The database dump, in the running container: the official postgres image's own variables
+ * name the user and database, so no credentials cross the wire or appear in argv. `docker exec`
+ * on the container compose made (containerCommands.running), not `compose exec`: the live
+ * release's compose files need not be read, and a compose start is a second on a busy host.
  */
-function pgDumpArgs(base, service) {
+function pgDumpArgs(container) {
     return [
-        ...base,
+        'docker',
         'exec',
-        '-T',
-        service,
+        container,
         'sh',
         '-c',
         'exec pg_dump --no-owner --username="${POSTGRES_USER:-postgres}" --dbname="${POSTGRES_DB:-${POSTGRES_USER:-postgres}}"'
@@ -983,9 +1000,6 @@ function backupFileName(releaseId, service) {
     return `${releaseId}-${service}.sql.gz`;
 }
 const backupCommands = {
-    /** gzip -t proves the file is a whole gzip stream; the size proves it is not empty. */
-    verify: (file) => ['gzip', '-t', file],
-    size: (file) => ['stat', '-c', '%s', file],
     list: (layout) => ['ls', '-1', layout.backups],
     remove: (layout, files) => [
         'rm',
@@ -1006,6 +1020,25 @@ const containerCommands = {
         `label=com.docker.compose.service=${service}`,
         '--format',
         '{{.ID}} {{.Label "com.docker.compose.config-hash"}} {{.State}}'
+    ],
+    /**
+     * A service's running containers in one project, ids only: compose's own labels, without
+     * the one-off containers of `compose run` (what `compose ps` lists, without reading the
+     * project's compose files).
+     */
+    running: (project, service) => [
+        'docker',
+        'ps',
+        '--quiet',
+        '--no-trunc',
+        '--filter',
+        `label=com.docker.compose.project=${project}`,
+        '--filter',
+        `label=com.docker.compose.service=${service}`,
+        '--filter',
+        'label=com.docker.compose.oneoff=False',
+        '--filter',
+        'status=running'
     ],
     health: (ids) => [
         'docker',
@@ -1115,12 +1148,10 @@ class ComposeRuntime {
             timeoutSeconds: this.t.pull
         });
     }
-    async isRunning(release, service) {
-        const running = await this.session.run([...this.base(release), 'ps', '--status', 'running', '--quiet', service], { timeoutSeconds: this.t.quick * 2 });
-        return running.exitCode === 0 && running.stdout.trim() !== '';
-    }
-    dumpArgv(release, service) {
-        return pgDumpArgs(this.base(release), service);
+    async dumpArgv(service) {
+        const running = await this.session.runChecked(containerCommands.running(this.settings.project, service), `find the running ${service} container`, { timeoutSeconds: this.t.quick });
+        const container = running.stdout.trim().split('\n')[0]?.trim();
+        return container ? pgDumpArgs(container) : undefined;
     }
     async migrate(release, service, timeoutSeconds) {
         const wrapped = this.long('migrate', composeCommands.migrate(this.base(release), service), timeoutSeconds);
@@ -1129,9 +1160,39 @@ class ComposeRuntime {
             step: 'migrate'
         });
     }
+    /** lookAhead's reads, by release id: each used once, by the next bringUp of that release. */
+    ahead = new Map();
+    lookAhead(release) {
+        const decisions = this.decideRolls(this.base(release));
+        // Read again by bringUp if it failed; never an unhandled rejection meanwhile.
+        decisions.catch(() => undefined);
+        this.ahead.set(release.id, decisions);
+    }
+    /** For each zero-downtime service: keep it, or replace it new container first. */
+    decideRolls(base) {
+        return Promise.all(this.settings.rollingServices.map(service => this.decideRoll(base, service)));
+    }
+    async decideRoll(base, service) {
+        const [hash, listing] = await Promise.all([
+            this.session.runChecked(composeCommands.configHash(base, service), 'compose config --hash', {
+                timeoutSeconds: this.t.quick * 2
+            }),
+            this.session.runChecked(containerCommands.list(this.settings.project, service), 'docker ps', {
+                timeoutSeconds: this.t.quick
+            })
+        ]);
+        // `config --hash api` prints "api <hash>".
+        const newHash = hash.stdout.trim().split(/\s+/).pop() ?? '';
+        return decideRoll(parseContainers(listing.stdout), newHash);
+    }
     async bringUp(release, step, jobsDone = []) {
         const base = this.base(release);
         const { rollingServices, waitTimeoutSeconds } = this.settings;
+        const ahead = this.ahead.get(release.id);
+        this.ahead.delete(release.id);
+        const decisions = rollingServices.length === 0
+            ? []
+            : await (ahead?.catch(() => this.decideRolls(base)) ?? this.decideRolls(base));
         // The other jobs' new containers first, without starting them: otherwise `up` recreates a
         // job (new image), and compose recreates everything that depends on it.
         const jobs = this.settings.jobs.filter(job => !jobsDone.includes(job));
@@ -1139,26 +1200,22 @@ class ComposeRuntime {
             await this.session.runChecked(composeCommands.create(base, jobs), 'compose create (jobs)', {
                 timeoutSeconds: this.t.containers
             });
-        for (const service of rollingServices)
-            await this.rollService(base, service, jobsDone);
+        let rolled = false;
+        for (const [index, service] of rollingServices.entries()) {
+            // Read before any roll: once one has rolled (and compose converged its dependencies),
+            // the next is read again.
+            const decision = rolled
+                ? await this.decideRoll(base, service)
+                : decisions[index];
+            rolled = (await this.rollService(base, service, decision, jobsDone)) || rolled;
+        }
         await this.runLong('up', composeCommands.up(base, waitTimeoutSeconds, jobsDone), step, waitTimeoutSeconds + this.t.composeOverhead);
     }
-    /** Replaces `service` new-container-first, when compose would recreate it. */
-    async rollService(base, service, jobsDone) {
+    /** Replaces `service` new-container-first, when compose would recreate it; true if it did. */
+    async rollService(base, service, decision, jobsDone) {
         const { project, waitTimeoutSeconds, settleSeconds } = this.settings;
-        const [hash, listing] = await Promise.all([
-            this.session.runChecked(composeCommands.configHash(base, service), 'compose config --hash', {
-                timeoutSeconds: this.t.quick * 2
-            }),
-            this.session.runChecked(containerCommands.list(project, service), 'docker ps', {
-                timeoutSeconds: this.t.quick
-            })
-        ]);
-        // `config --hash api` prints "api <hash>".
-        const newHash = hash.stdout.trim().split(/\s+/).pop() ?? '';
-        const decision = decideRoll(parseContainers(listing.stdout), newHash);
         if (decision.action === 'skip')
-            return;
+            return false;
         const old = decision.old.map(c => c.id);
         this.reporter.info(`[${this.session.host}] ${service}: starting the new container next to the old one (zero-downtime)`);
         await this.runLong(`scale-${service}`, composeCommands.scaleUp(base, service, decision.scaleTo, jobsDone), `start the new ${service}`, waitTimeoutSeconds + this.t.composeOverhead);
@@ -1186,6 +1243,7 @@ class ComposeRuntime {
             timeoutSeconds: this.t.containers
         });
         await this.session.run(containerCommands.remove(old), { timeoutSeconds: this.t.quick * 2 });
+        return true;
     }
     /** Until every one of `ids` is healthy; fails at once on one that exits or turns unhealthy. */
     async waitHealthy(service, ids) {
@@ -1323,7 +1381,8 @@ lock_mtime() { # seconds (host clock) of the last heartbeat, else of the owner r
 }
 starttime_of() { # the start time of a running process (not a zombie), from /proc
   local stat fields
-  stat=$(cat -- "/proc/$1/stat" 2>/dev/null) || return 1
+  # read, not $(cat): the held wrapper asks this several times a second, and forks cost.
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
   read -r -a fields <<<"\${stat##*) }" || return 1
   case \${fields[0]:-} in Z | X | x | '') return 1 ;; esac
   [ -n "\${fields[19]:-}" ] || return 1
@@ -1510,7 +1569,7 @@ copy_new() { # $1 = file, $2 = name of its offset variable, $3 = fd: copies what
   dd if="$1" bs=65536 skip="$at" count="$((size - at))" iflag=skip_bytes,count_bytes status=none >&"$3" || return 0
   printf -v "$2" '%s' "$size"
 }
-start_by=$((SECONDS + ${HELD_START_WAIT_SECONDS})) started='' ended=''
+start_by=$((SECONDS + ${HELD_START_WAIT_SECONDS})) started='' ended='' polls=0
 while :; do
   if [ -e "$entry/rc" ]; then
     ended=rc
@@ -1537,7 +1596,10 @@ while :; do
   copy_new "$entry/stdout" out_at 1
   copy_new "$entry/stderr" err_at 2
   [ -z "$ended" ] || break
-  sleep 0.2
+  # Most held commands end within seconds, and every poll interval is added to the deploy's
+  # time: 50 ms for the first 5 s, then 200 ms.
+  polls=$((polls + 1))
+  if [ "$polls" -le 100 ]; then sleep 0.05; else sleep 0.2; fi
 done
 case $ended in
   rc)
@@ -1555,7 +1617,7 @@ case $ended in
     ;;
 esac
 # The detached part is removing its registration; then the entry goes.
-for _ in $(seq 50); do alive "$entry" || break; sleep 0.1; done
+for _ in $(seq 250); do alive "$entry" || break; sleep 0.02; done
 lock_host
 if [ -d "$entry" ] && ! alive "$entry"; then rm -rf -- "$entry"; fi
 unlock_host
@@ -1899,10 +1961,10 @@ async function writeManifest(ctx, manifest) {
 ;// CONCATENATED MODULE: ./src/deploy/hosts.ts
 /**
  * A task over every host of an environment: deploy, rollback, and the day-2 commands. One
- * function owns what they share: connect to every host before any runs (a wrong pinned key or
- * address stops the task before the first host changes), record connections and locks for the
- * post step, run the hosts one at a time, undo the hosts already done when a later one fails,
- * and close every connection.
+ * function owns what they share: connect to every host before any runs (all at once; a wrong
+ * pinned key or address stops the task before the first host changes), record connections and
+ * locks for the post step, run the hosts one at a time, undo the hosts already done when a later
+ * one fails, and close every connection.
  */
 
 /**
@@ -1913,9 +1975,16 @@ async function forEachHost(options) {
     const sessions = [];
     const hosts = [];
     const done = [];
+    // Every host is reached at once (a connection is mostly waiting: ssh-keygen, the network),
+    // and awaited in order: the failure reported is the first host's that failed, as when they
+    // were made one after the other.
+    const connecting = options.endpoints.map(endpoint => startConnection(options.connect, endpoint));
+    // How many of them were awaited here: the others are awaited at the end, to be closed.
+    let awaited = 0;
     try {
-        for (const endpoint of options.endpoints) {
-            const session = await options.connect(endpoint).catch((error) => {
+        for (const [index, endpoint] of options.endpoints.entries()) {
+            awaited = index + 1;
+            const session = await connecting[index].catch((error) => {
                 options.unreachable?.(options.label(endpoint), error);
                 throw error;
             });
@@ -1941,6 +2010,13 @@ async function forEachHost(options) {
     finally {
         for (const host of hosts)
             await options.finish?.(host);
+        // The hosts after one that could not be reached: closed too, once connected (their own
+        // failures are not reported: the task stopped at the first).
+        for (const connection of connecting.slice(awaited)) {
+            const session = await connection.catch(() => undefined);
+            if (session)
+                sessions.push(session);
+        }
         for (const session of sessions)
             await session.dispose().catch(() => undefined);
         options.post.clear();
@@ -1966,6 +2042,55 @@ async function undoOthers(options, done, error, failing) {
         outcome: 'nothing switched',
         otherHosts: outcomes
     });
+}
+/**
+ * Starts one connection. A synchronous throw becomes a rejection, and a rejection is never
+ * "unhandled" while nobody awaits the connection yet: whoever awaits it later still gets it.
+ */
+function startConnection(connect, endpoint) {
+    const connection = new Promise(resolve => resolve(connect(endpoint)));
+    connection.catch(() => undefined);
+    return connection;
+}
+/**
+ * Connections started before the task that uses them: the engine starts a deploy's while it
+ * still reads the project, so that the hosts are reached by the time the project is. The task
+ * takes each one, once, by its endpoint's label (forEachHost then reports a failure to connect,
+ * and closes the connection, as any other); `dispose` closes every one not taken, once made,
+ * when the task failed before it connected or never ran. Nothing here reports a failure to
+ * connect: an untaken connection's failure is dropped, the run's own error is the one to tell.
+ */
+class PendingConnections {
+    /** By label: one connection for each time an endpoint is listed. */
+    pending = new Map();
+    constructor() { }
+    /** Starts a connection to every endpoint, all at once. */
+    static start(endpoints, label, connect) {
+        const connections = new PendingConnections();
+        for (const endpoint of endpoints) {
+            const key = label(endpoint);
+            const list = connections.pending.get(key) ?? [];
+            list.push(startConnection(connect, endpoint));
+            connections.pending.set(key, list);
+        }
+        return connections;
+    }
+    /**
+     * The connection started for the endpoint of this label, from now on the caller's to close;
+     * undefined when none is left.
+     */
+    take(label) {
+        return this.pending.get(label)?.shift();
+    }
+    /** Closes every connection not taken, once it is made. Never rejects. */
+    async dispose() {
+        const left = [...this.pending.values()].flat();
+        this.pending.clear();
+        await Promise.all(left.map(async (connection) => {
+            const session = await connection.catch(() => undefined);
+            await session?.dispose().catch(() => undefined);
+        }));
+    }
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -2119,9 +2244,18 @@ async function audit(ctx, action, release, detail) {
 
 /**
  * A fixed script, values as "$1" and "$@": dumps through gzip into a temp file beside the
- * target and renames it, so a failed dump never leaves a file that looks like a backup.
+ * target, proves it a whole gzip stream (gzip -t), renames it and prints its size: a failed
+ * dump never leaves a file that looks like a backup. One command: each round trip counts, as
+ * the backup is on the way to the migration.
  */
-const BACKUP_SCRIPT = 'out=$1; shift; tmp=$(mktemp "$out.XXXXXX"); trap \'rm -f "$tmp"\' EXIT; "$@" | gzip -c > "$tmp"; mv -f "$tmp" "$out"; trap - EXIT';
+const BACKUP_SCRIPT = [
+    'out=$1; shift',
+    'tmp=$(mktemp "$out.XXXXXX"); trap \'rm -f "$tmp"\' EXIT',
+    '"$@" | gzip -c > "$tmp"',
+    'gzip -t "$tmp" || { echo "the dump in $tmp is not a whole gzip stream" >&2; exit 1; }',
+    'mv -f "$tmp" "$out"; trap - EXIT',
+    'stat -c %s "$out"'
+].join('\n');
 /** gzip of an empty dump is about 20 bytes; a real pg_dump has a header of several hundred. */
 const MIN_DUMP_BYTES = 100;
 /** Backups to delete: all dumps of this service but the newest `keep`. */
@@ -2129,7 +2263,9 @@ function backupsToPrune(files, service, keep) {
     const own = files.filter(file => file.endsWith(`-${service}.sql.gz`)).sort();
     return own.slice(0, Math.max(0, own.length - keep));
 }
-async function backup(ctx, release, manifest, previous) {
+async function backup(ctx, release, manifest, previous, 
+/** The upload, which writes the manifest: the backup goes into it, or into a second write. */
+uploaded) {
     const wanted = release.backup;
     if (!wanted || !previous)
         return;
@@ -2137,30 +2273,29 @@ async function backup(ctx, release, manifest, previous) {
     const t = settings.timeouts;
     const { service } = wanted;
     await runStep(ctx, 'backup', async () => {
-        const live = { id: previous, compose: await composeOfRelease(ctx, previous) };
+        const dump = await ctx.runtime.dumpArgv(service);
         // No migration without a backup: a stopped database is a reason to stop, not to skip.
-        if (!(await ctx.runtime.isRunning(live, service))) {
+        if (!dump) {
             throw new Error(`${service} of the live release ${previous} is not running, so no backup can be taken before the migration; start it, or deploy with backup: false`);
         }
         const file = external_node_path_.posix.join(layout.backups, backupFileName(release.releaseId, service));
-        await session.runScript(BACKUP_SCRIPT, [file, ...ctx.runtime.dumpArgv(live, service)], 'pg_dump', {
-            timeoutSeconds: t.dump
+        const dumped = await session.runScript(BACKUP_SCRIPT, [file, ...dump], 'pg_dump', {
+            timeoutSeconds: t.dump + t.checkDump
         });
-        await session.runChecked(backupCommands.verify(file), 'check the backup', {
-            timeoutSeconds: t.checkDump
-        });
-        const size = Number((await session.runChecked(backupCommands.size(file), 'backup size', {
-            timeoutSeconds: t.quick
-        })).stdout.trim());
+        const size = Number(dumped.stdout.trim().split('\n').pop());
         if (!(size > MIN_DUMP_BYTES))
             throw new Error(`the backup ${file} is empty (${size} bytes)`);
-        // The caller writes it into the release's manifest (the upload may still be running).
         manifest.backup = { service, file, bytes: size };
         ctx.report.backup = manifest.backup;
         const listing = await session.run(backupCommands.list(layout), { timeoutSeconds: t.quick });
         const old = backupsToPrune(listing.stdout.split('\n').filter(Boolean), service, wanted.keep);
         if (old.length > 0)
             await session.run(backupCommands.remove(layout, old), { timeoutSeconds: t.prune });
+        // Into the release's manifest: the upload's write has it if it began after this point;
+        // else, once that write is done, a second one. (A failed upload is the deploy's failure.)
+        const recorded = await uploaded.then(done => done.backupRecorded, () => true);
+        if (!recorded)
+            await writeManifest(ctx, manifest);
     });
 }
 
@@ -2441,7 +2576,7 @@ var docker = __webpack_require__(4709);
  * `uploaded` (and is skipped if the upload failed: that failure is the deploy's).
  *
  * The login goes into a Docker config folder of this run's own (DOCKER_CONFIG), removed
- * afterwards: the deploy user's ~/.docker/config.json is shared by every project on the host,
+ * afterwards (the logout): the deploy user's ~/.docker/config.json is shared by every project on the host,
  * and another project's deploy logging out there would fail this pull half-way.
  */
 
@@ -2478,10 +2613,10 @@ async function pull(ctx, release, uploaded = Promise.resolve()) {
                 await ctx.runtime.pull({ id: release.releaseId, compose: release.compose }, env);
         }
         finally {
-            if (registry) {
-                await session.run((0,docker/* logoutArgs */.m)(registry.host), { ...quick, env });
+            // The credentials are in the folder's config.json (it names no credential helper), and a
+            // registry keeps no session to end: removing the folder is the whole of a logout.
+            if (registry)
                 await session.run(['rm', '-rf', '--', config], quick);
-            }
         }
     });
 }
@@ -2619,28 +2754,47 @@ var project_files = __webpack_require__(3907);
 
 
 
-async function upload(ctx, release, manifest, previous) {
-    const { session, layout, settings } = ctx;
-    await runStep(ctx, 'upload', async () => {
-        // The live release's manifest says which files can be hard-linked; read it meanwhile.
-        const [, before] = await Promise.all([
-            session.runChecked(projectTreeCommands.makeDirs(layout), 'create the release directory', {
-                timeoutSeconds: settings.timeouts.quick
-            }),
-            previous ? readManifest(ctx, previous) : undefined
-        ]);
-        const write = (file, content, mode, step) => session.writeFile(file, content, mode, { step, timeoutSeconds: settings.timeouts.write });
-        const inRelease = (name) => external_node_path_.posix.join(layout.release, name);
-        // Independent files, written at once over the one connection (its session limit applies).
-        await Promise.all([
-            write(inRelease(IMAGES_OVERRIDE), release.imagesOverride, 0o644),
-            write(inRelease(FILES_OVERRIDE), release.filesOverride, 0o644),
-            write(inRelease('.env'), release.envFile, 0o600, 'write the env file'),
-            ...release.secretFiles.map(secret => write(external_node_path_.posix.join(layout.secrets, secret.name), secret.content, 0o400, `write the secret file ${secret.name}`)),
-            uploadTree(ctx, release, previous, before?.files)
-        ]);
+
+/**
+ * Starts the upload. `files` lets the pull start before the manifest is written; `done` is the
+ * step (a DeployError on failure).
+ */
+function upload(ctx, release, manifest, previous) {
+    let filesWritten = () => undefined;
+    const written = new Promise(resolve => (filesWritten = resolve));
+    const done = runStep(ctx, 'upload', async () => {
+        const writing = writeFiles(ctx, release, previous);
+        filesWritten(writing);
+        await writing;
+        // The backup, if it is done by now, goes into this write (else the pipeline writes again).
+        const backupRecorded = manifest.backup !== undefined;
         await writeManifest(ctx, manifest);
+        return { backupRecorded };
     });
+    // Settles with the step too: a step that fails before it writes anything (the lock was
+    // taken over) must not leave the pull waiting.
+    const files = Promise.race([written, done.then(() => undefined)]);
+    return { files, done };
+}
+async function writeFiles(ctx, release, previous) {
+    const { session, layout, settings } = ctx;
+    // The live release's manifest says which files can be hard-linked; read it meanwhile.
+    const [, before] = await Promise.all([
+        session.runChecked(projectTreeCommands.makeDirs(layout), 'create the release directory', {
+            timeoutSeconds: settings.timeouts.quick
+        }),
+        previous ? readManifest(ctx, previous) : undefined
+    ]);
+    const write = (file, content, mode, step) => session.writeFile(file, content, mode, { step, timeoutSeconds: settings.timeouts.write });
+    const inRelease = (name) => external_node_path_.posix.join(layout.release, name);
+    // Independent files, written at once over the one connection (its session limit applies).
+    await (0,time/* allSettledOrThrow */.e)([
+        write(inRelease(IMAGES_OVERRIDE), release.imagesOverride, 0o644),
+        write(inRelease(FILES_OVERRIDE), release.filesOverride, 0o644),
+        write(inRelease('.env'), release.envFile, 0o600, 'write the env file'),
+        ...release.secretFiles.map(secret => write(external_node_path_.posix.join(layout.secrets, secret.name), secret.content, 0o400, `write the secret file ${secret.name}`)),
+        uploadTree(ctx, release, previous, before?.files)
+    ]);
 }
 async function uploadTree(ctx, release, previous, before) {
     const { session, layout, settings } = ctx;
@@ -2748,18 +2902,19 @@ async function deployHost(ctx, release, owner, options = {}) {
         });
         // The upload, the registry login and pull, and the backup of the live database overlap:
         // none touches what runs. All are awaited before anything fails: no work is left running.
+        // The pull needs the release's files, not its manifest: it starts as soon as they are up.
         const uploaded = upload(ctx, release, manifest, previous);
         await (0,time/* allSettledOrThrow */.e)([
-            uploaded,
-            backup(ctx, release, manifest, previous),
-            pull(ctx, release, uploaded)
+            uploaded.done,
+            backup(ctx, release, manifest, previous, uploaded.done),
+            pull(ctx, release, uploaded.files)
         ]);
-        // The backup, in the manifest the upload wrote.
-        if (manifest.backup)
-            await writeManifest(ctx, manifest);
+        // What the rollout decides from is read while the migration runs (it changes nothing).
+        const runtimeRelease = { id: release.releaseId, compose: release.compose };
+        ctx.runtime.lookAhead(runtimeRelease);
         await migrate(ctx, release);
         try {
-            await rollout(ctx, { id: release.releaseId, compose: release.compose }, release.migrate ? [release.migrate.service] : []);
+            await rollout(ctx, runtimeRelease, release.migrate ? [release.migrate.service] : []);
             await verify(ctx);
         }
         catch (error) {
@@ -3085,14 +3240,24 @@ async function connect(endpoint, inputs, reporter) {
     });
 }
 /**
- * The hosts of a task: connect, record for the post step, and one context each, kept in
- * `opened` (whose reports the summary shows, whether the task succeeded or not).
+ * Starts connecting to every host of a deploy or rollback, all at once, for the engine to do
+ * while it reads the project; the stage then takes them (DeployContext.connections). `open`
+ * makes one connection (tests give their own).
+ */
+function startConnections(inputs, reporter, open = endpoint => connect(endpoint, inputs, reporter)) {
+    return PendingConnections.start(inputs.hosts, ssh/* endpointLabel */.md, open);
+}
+/**
+ * The hosts of a task: connect (or take the connection already started), record for the post
+ * step, and one context each, kept in `opened` (whose reports the summary shows, whether the
+ * task succeeded or not).
  */
 function hostsOf(context, settings, reporter, releaseId, opened) {
     return {
         endpoints: context.inputs.hosts,
         label: ssh/* endpointLabel */.md,
-        connect: endpoint => connect(endpoint, context.inputs, reporter),
+        connect: endpoint => context.connections?.take((0,ssh/* endpointLabel */.md)(endpoint)) ??
+            connect(endpoint, context.inputs, reporter),
         post: new PostStateRecorder((name, value) => reporter.saveState(name, value)),
         open: (session, onLocked) => {
             const host = hostContext({

@@ -85,6 +85,40 @@ export async function loadComposeConfig(
   executor: Executor
 ): Promise<ComposeConfig> {
   checkComposeFiles(ref)
+  return readResolvedConfig(ref, executor)
+}
+
+/** compose's two models of a project, being read (see loadComposeModels). */
+export interface ComposeModels {
+  /** loadComposeConfig's: the resolved model, which the plan is made from. */
+  config: Promise<ComposeConfig>
+  /** readAsWritten's, when asked for: what loadProjectFiles reads besides. Never rejects. */
+  asWritten: Promise<ComposeConfig | undefined> | undefined
+}
+
+/**
+ * loadComposeConfig, and with `asWritten` the second model loadProjectFiles needs. Neither read
+ * needs the other's result (both are compose reading the same files), so compose makes them at
+ * once instead of one after the other; the second only once the files were found and parsed,
+ * as the first. A problem with the files throws here; the config promise is to be awaited at
+ * once (it rejects with compose's own failure).
+ */
+export function loadComposeModels(
+  ref: ComposeProjectRef,
+  executor: Executor,
+  options: { asWritten: boolean }
+): ComposeModels {
+  checkComposeFiles(ref)
+  return {
+    config: readResolvedConfig(ref, executor),
+    asWritten: options.asWritten ? readAsWritten(ref, executor) : undefined
+  }
+}
+
+async function readResolvedConfig(
+  ref: ComposeProjectRef,
+  executor: Executor
+): Promise<ComposeConfig> {
   const result = await executor.run(composeConfigArgs(ref), { cwd: ref.workingDirectory })
   if (result.exitCode !== 0) throw explainConfigFailure(ref, result.stderr || result.stdout)
   try {
@@ -97,18 +131,15 @@ export async function loadComposeConfig(
 }
 
 /**
- * What a release of this project carries (./project-files.ts), from compose's own models: the
- * resolved one the plan was made from, plus the two views that keep env_file entries and paths
- * as written (see ./references.ts). Refusals become InputErrors naming the input to fix.
+ * `config --no-interpolate --no-path-resolution`: the model with paths (and env_file entries)
+ * as written. Compose cannot always make this view (see references.ts): undefined then, and
+ * never a rejection, so that it can be started long before it is awaited.
  */
-export async function loadProjectFiles(
+export function readAsWritten(
   ref: ComposeProjectRef,
-  executor: Executor,
-  resolved: ComposeConfig,
-  rules: Map<string, PathMode>
-): Promise<ProjectFiles> {
-  // Paths as written; compose cannot always make this view (see references.ts).
-  const asWritten = await executor
+  executor: Executor
+): Promise<ComposeConfig | undefined> {
+  return executor
     .run(
       [
         ...composeBaseArgs(ref),
@@ -124,6 +155,22 @@ export async function loadProjectFiles(
       result.exitCode === 0 ? (JSON.parse(result.stdout) as ComposeConfig) : undefined
     )
     .catch(() => undefined)
+}
+
+/**
+ * What a release of this project carries (./project-files.ts), from compose's own models: the
+ * resolved one the plan was made from, plus the two views that keep env_file entries and paths
+ * as written (see ./references.ts). Refusals become InputErrors naming the input to fix.
+ * `asWritten`: readAsWritten's answer, when it was started earlier (loadComposeModels).
+ */
+export async function loadProjectFiles(
+  ref: ComposeProjectRef,
+  executor: Executor,
+  resolved: ComposeConfig,
+  rules: Map<string, PathMode>,
+  asWritten: Promise<ComposeConfig | undefined> = readAsWritten(ref, executor)
+): Promise<ProjectFiles> {
+  const written = await asWritten
   try {
     const closure = composeFileClosure(
       ref.files.map(file => path.resolve(ref.workingDirectory, file)),
@@ -133,7 +180,10 @@ export async function loadProjectFiles(
       root: ref.workingDirectory,
       composeFiles: ref.files,
       closure,
-      references: [...modelReferences({ resolved, asWritten }), ...envFileReferences(closure)],
+      references: [
+        ...modelReferences({ resolved, asWritten: written }),
+        ...envFileReferences(closure)
+      ],
       rules,
       uses: serviceFileUses(resolved)
     })

@@ -235,15 +235,16 @@ export const composeCommands = {
 }
 
 /**
- * The database dump, in the container: the official postgres image's own variables name the
- * user and database, so no credentials cross the wire or appear in argv.
+ * The database dump, in the running container: the official postgres image's own variables
+ * name the user and database, so no credentials cross the wire or appear in argv. `docker exec`
+ * on the container compose made (containerCommands.running), not `compose exec`: the live
+ * release's compose files need not be read, and a compose start is a second on a busy host.
  */
-export function pgDumpArgs(base: string[], service: string): string[] {
+export function pgDumpArgs(container: string): string[] {
   return [
-    ...base,
+    'docker',
     'exec',
-    '-T',
-    service,
+    container,
     'sh',
     '-c',
     'exec pg_dump --no-owner --username="${POSTGRES_USER:-postgres}" --dbname="${POSTGRES_DB:-${POSTGRES_USER:-postgres}}"'
@@ -255,9 +256,6 @@ export function backupFileName(releaseId: string, service: string): string {
 }
 
 export const backupCommands = {
-  /** gzip -t proves the file is a whole gzip stream; the size proves it is not empty. */
-  verify: (file: string): string[] => ['gzip', '-t', file],
-  size: (file: string): string[] => ['stat', '-c', '%s', file],
   list: (layout: ReleaseLayout): string[] => ['ls', '-1', layout.backups],
   remove: (layout: ReleaseLayout, files: string[]): string[] => [
     'rm',
@@ -279,6 +277,25 @@ export const containerCommands = {
     `label=com.docker.compose.service=${service}`,
     '--format',
     '{{.ID}} {{.Label "com.docker.compose.config-hash"}} {{.State}}'
+  ],
+  /**
+   * A service's running containers in one project, ids only: compose's own labels, without
+   * the one-off containers of `compose run` (what `compose ps` lists, without reading the
+   * project's compose files).
+   */
+  running: (project: string, service: string): string[] => [
+    'docker',
+    'ps',
+    '--quiet',
+    '--no-trunc',
+    '--filter',
+    `label=com.docker.compose.project=${project}`,
+    '--filter',
+    `label=com.docker.compose.service=${service}`,
+    '--filter',
+    'label=com.docker.compose.oneoff=False',
+    '--filter',
+    'status=running'
   ],
   health: (ids: string[]): string[] => [
     'docker',

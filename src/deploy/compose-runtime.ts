@@ -8,7 +8,7 @@ import type { CommandResult } from '../exec/executor.js'
 import type { Reporter } from '../report/reporter.js'
 import { composeCommands, containerCommands, pgDumpArgs, remoteComposeArgs } from './commands.js'
 import { releaseLayout } from './release.js'
-import { decideRoll, parseContainers, parseHealth } from './rolling.js'
+import { decideRoll, parseContainers, parseHealth, type RollDecision } from './rolling.js'
 import type { LongCommand, Runtime, RuntimeRelease } from './runtime.js'
 import type { HostSession } from './session.js'
 import type { HostSettings } from './settings.js'
@@ -63,16 +63,14 @@ export class ComposeRuntime implements Runtime {
     })
   }
 
-  async isRunning(release: RuntimeRelease, service: string): Promise<boolean> {
-    const running = await this.session.run(
-      [...this.base(release), 'ps', '--status', 'running', '--quiet', service],
-      { timeoutSeconds: this.t.quick * 2 }
+  async dumpArgv(service: string): Promise<string[] | undefined> {
+    const running = await this.session.runChecked(
+      containerCommands.running(this.settings.project, service),
+      `find the running ${service} container`,
+      { timeoutSeconds: this.t.quick }
     )
-    return running.exitCode === 0 && running.stdout.trim() !== ''
-  }
-
-  dumpArgv(release: RuntimeRelease, service: string): string[] {
-    return pgDumpArgs(this.base(release), service)
+    const container = running.stdout.trim().split('\n')[0]?.trim()
+    return container ? pgDumpArgs(container) : undefined
   }
 
   async migrate(
@@ -91,6 +89,35 @@ export class ComposeRuntime implements Runtime {
     })
   }
 
+  /** lookAhead's reads, by release id: each used once, by the next bringUp of that release. */
+  private readonly ahead = new Map<string, Promise<RollDecision[]>>()
+
+  lookAhead(release: RuntimeRelease): void {
+    const decisions = this.decideRolls(this.base(release))
+    // Read again by bringUp if it failed; never an unhandled rejection meanwhile.
+    decisions.catch(() => undefined)
+    this.ahead.set(release.id, decisions)
+  }
+
+  /** For each zero-downtime service: keep it, or replace it new container first. */
+  private decideRolls(base: string[]): Promise<RollDecision[]> {
+    return Promise.all(this.settings.rollingServices.map(service => this.decideRoll(base, service)))
+  }
+
+  private async decideRoll(base: string[], service: string): Promise<RollDecision> {
+    const [hash, listing] = await Promise.all([
+      this.session.runChecked(composeCommands.configHash(base, service), 'compose config --hash', {
+        timeoutSeconds: this.t.quick * 2
+      }),
+      this.session.runChecked(containerCommands.list(this.settings.project, service), 'docker ps', {
+        timeoutSeconds: this.t.quick
+      })
+    ])
+    // `config --hash api` prints "api <hash>".
+    const newHash = hash.stdout.trim().split(/\s+/).pop() ?? ''
+    return decideRoll(parseContainers(listing.stdout), newHash)
+  }
+
   async bringUp(
     release: RuntimeRelease,
     step: string,
@@ -98,6 +125,12 @@ export class ComposeRuntime implements Runtime {
   ): Promise<void> {
     const base = this.base(release)
     const { rollingServices, waitTimeoutSeconds } = this.settings
+    const ahead = this.ahead.get(release.id)
+    this.ahead.delete(release.id)
+    const decisions =
+      rollingServices.length === 0
+        ? []
+        : await (ahead?.catch(() => this.decideRolls(base)) ?? this.decideRolls(base))
     // The other jobs' new containers first, without starting them: otherwise `up` recreates a
     // job (new image), and compose recreates everything that depends on it.
     const jobs = this.settings.jobs.filter(job => !jobsDone.includes(job))
@@ -105,7 +138,15 @@ export class ComposeRuntime implements Runtime {
       await this.session.runChecked(composeCommands.create(base, jobs), 'compose create (jobs)', {
         timeoutSeconds: this.t.containers
       })
-    for (const service of rollingServices) await this.rollService(base, service, jobsDone)
+    let rolled = false
+    for (const [index, service] of rollingServices.entries()) {
+      // Read before any roll: once one has rolled (and compose converged its dependencies),
+      // the next is read again.
+      const decision: RollDecision = rolled
+        ? await this.decideRoll(base, service)
+        : (decisions[index] as RollDecision)
+      rolled = (await this.rollService(base, service, decision, jobsDone)) || rolled
+    }
     await this.runLong(
       'up',
       composeCommands.up(base, waitTimeoutSeconds, jobsDone),
@@ -114,25 +155,15 @@ export class ComposeRuntime implements Runtime {
     )
   }
 
-  /** Replaces `service` new-container-first, when compose would recreate it. */
+  /** Replaces `service` new-container-first, when compose would recreate it; true if it did. */
   private async rollService(
     base: string[],
     service: string,
+    decision: RollDecision,
     jobsDone: readonly string[]
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { project, waitTimeoutSeconds, settleSeconds } = this.settings
-    const [hash, listing] = await Promise.all([
-      this.session.runChecked(composeCommands.configHash(base, service), 'compose config --hash', {
-        timeoutSeconds: this.t.quick * 2
-      }),
-      this.session.runChecked(containerCommands.list(project, service), 'docker ps', {
-        timeoutSeconds: this.t.quick
-      })
-    ])
-    // `config --hash api` prints "api <hash>".
-    const newHash = hash.stdout.trim().split(/\s+/).pop() ?? ''
-    const decision = decideRoll(parseContainers(listing.stdout), newHash)
-    if (decision.action === 'skip') return
+    if (decision.action === 'skip') return false
     const old = decision.old.map(c => c.id)
     this.reporter.info(
       `[${this.session.host}] ${service}: starting the new container next to the old one (zero-downtime)`
@@ -170,6 +201,7 @@ export class ComposeRuntime implements Runtime {
       timeoutSeconds: this.t.containers
     })
     await this.session.run(containerCommands.remove(old), { timeoutSeconds: this.t.quick * 2 })
+    return true
   }
 
   /** Until every one of `ids` is healthy; fails at once on one that exits or turns unhealthy. */

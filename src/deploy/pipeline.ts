@@ -10,7 +10,7 @@
  */
 import { DeployError } from '../errors.js'
 import { allSettledOrThrow } from '../exec/time.js'
-import { currentRelease, layoutOf, listReleases, writeManifest, type HostContext } from './host.js'
+import { currentRelease, layoutOf, listReleases, type HostContext } from './host.js'
 import { manifestFileMap } from './release-files.js'
 import { buildManifest, previousRelease } from './release.js'
 import type { DeployRelease } from './settings.js'
@@ -72,21 +72,19 @@ export async function deployHost(
     })
     // The upload, the registry login and pull, and the backup of the live database overlap:
     // none touches what runs. All are awaited before anything fails: no work is left running.
+    // The pull needs the release's files, not its manifest: it starts as soon as they are up.
     const uploaded = upload(ctx, release, manifest, previous)
     await allSettledOrThrow([
-      uploaded,
-      backup(ctx, release, manifest, previous),
-      pull(ctx, release, uploaded)
+      uploaded.done,
+      backup(ctx, release, manifest, previous, uploaded.done),
+      pull(ctx, release, uploaded.files)
     ])
-    // The backup, in the manifest the upload wrote.
-    if (manifest.backup) await writeManifest(ctx, manifest)
+    // What the rollout decides from is read while the migration runs (it changes nothing).
+    const runtimeRelease = { id: release.releaseId, compose: release.compose }
+    ctx.runtime.lookAhead(runtimeRelease)
     await migrate(ctx, release)
     try {
-      await rollout(
-        ctx,
-        { id: release.releaseId, compose: release.compose },
-        release.migrate ? [release.migrate.service] : []
-      )
+      await rollout(ctx, runtimeRelease, release.migrate ? [release.migrate.service] : [])
       await verify(ctx)
     } catch (error) {
       throw await rollBackAfterFailure(ctx, error as Error, previous)

@@ -28,12 +28,19 @@ export interface Runtime {
    * its credentials are).
    */
   pull(release: RuntimeRelease, env?: Record<string, string>): Promise<void>
-  /** Whether `service` has a running container in the release. */
-  isRunning(release: RuntimeRelease, service: string): Promise<boolean>
-  /** argv that prints a dump of `service`'s database on stdout (credentials stay in it). */
-  dumpArgv(release: RuntimeRelease, service: string): string[]
+  /**
+   * argv that prints a dump of the live `service`'s database on stdout (credentials stay in
+   * the container); undefined when the service has no running container.
+   */
+  dumpArgv(service: string): Promise<string[] | undefined>
   /** Runs the one-shot migration job to completion; a non-zero exit is a result. */
   migrate(release: RuntimeRelease, service: string, timeoutSeconds: number): Promise<CommandResult>
+  /**
+   * Starts reading, without changing anything, what bringUp(release) will decide from (which
+   * services need a new container), so that it overlaps the migration. bringUp reads it again
+   * if this was not called.
+   */
+  lookAhead(release: RuntimeRelease): void
   /**
    * Brings the release up: the zero-downtime services first (new container healthy before the
    * old one stops), then everything else; `step` names it in errors. `jobsDone`: one-shot jobs

@@ -14,7 +14,12 @@ import type { Reporter } from '../report/reporter.js'
 import { deploySummary, notStartedReport, type HostReport } from '../report/deploy-summary.js'
 import { composeRuntime } from './compose-runtime.js'
 import { hostContext, type HostContext } from './host.js'
-import { forEachHost, type ForEachHostOptions } from './hosts.js'
+import {
+  PendingConnections,
+  forEachHost,
+  type ForEachHostOptions,
+  type HostConnection
+} from './hosts.js'
 import { deployOverrideYaml } from './override.js'
 import { deployHost, prepareHost, rollbackHost, undoDeploy } from './pipeline.js'
 import { PostStateRecorder } from './post.js'
@@ -49,6 +54,11 @@ export interface DeployContext {
   sha: string
   actor: string
   runUrl: string | undefined
+  /**
+   * Connections to the hosts started before this stage (startConnections, by the engine); a
+   * host without one is connected to here.
+   */
+  connections?: PendingConnections
 }
 
 /** A rollback uploads nothing: no images, registry, files or secrets. */
@@ -182,8 +192,23 @@ async function connect(
 }
 
 /**
- * The hosts of a task: connect, record for the post step, and one context each, kept in
- * `opened` (whose reports the summary shows, whether the task succeeded or not).
+ * Starts connecting to every host of a deploy or rollback, all at once, for the engine to do
+ * while it reads the project; the stage then takes them (DeployContext.connections). `open`
+ * makes one connection (tests give their own).
+ */
+export function startConnections(
+  inputs: DeployInputs,
+  reporter: Reporter,
+  open: (endpoint: SshEndpoint) => Promise<HostConnection> = endpoint =>
+    connect(endpoint, inputs, reporter)
+): PendingConnections {
+  return PendingConnections.start(inputs.hosts, endpointLabel, open)
+}
+
+/**
+ * The hosts of a task: connect (or take the connection already started), record for the post
+ * step, and one context each, kept in `opened` (whose reports the summary shows, whether the
+ * task succeeded or not).
  */
 function hostsOf(
   context: RollbackContext,
@@ -198,7 +223,9 @@ function hostsOf(
   return {
     endpoints: context.inputs.hosts,
     label: endpointLabel,
-    connect: endpoint => connect(endpoint, context.inputs, reporter),
+    connect: endpoint =>
+      context.connections?.take(endpointLabel(endpoint)) ??
+      connect(endpoint, context.inputs, reporter),
     post: new PostStateRecorder((name, value) => reporter.saveState(name, value)),
     open: (session, onLocked) => {
       const host = hostContext({

@@ -324,19 +324,32 @@ export class RemoteExecutor implements Executor {
       writePrivateFile(paths.key, key)
       writePrivateFile(paths.config, sshConfigText(paths, tuning))
       writePrivateFile(paths.knownHosts, pins.lines.map(line => `${line}\n`).join(''))
-      await checkPrivateKey(local, paths.key, keyInput)
-      // The jump host first: the target's keys may have to be fetched through it.
-      for (const endpoint of endpoints) {
-        remote.pinnedBy[endpointLabel(endpoint)] = await pinHostKey(endpoint, {
-          executor: local,
-          knownHostsFile: paths.knownHosts,
-          pins,
-          trustOnFirstUse: options.trustOnFirstUse === true,
-          scan: target => remote.keyscan(target),
-          log,
-          input: knownHostsInput
-        })
-      }
+      // The key check and the host key lookups (ssh-keygen -F) are local and independent: they
+      // run at once. Fetching a host's keys waits for the key check, so that nothing reaches a
+      // host (nor logs a key it offered) with a key that cannot be used, and the key's error is
+      // the one reported when both fail, as when the key was checked first.
+      const keyChecked = checkPrivateKey(local, paths.key, keyInput)
+      const hostKeysPinned = (async () => {
+        // The jump host first: the target's keys may have to be fetched through it.
+        for (const endpoint of endpoints) {
+          remote.pinnedBy[endpointLabel(endpoint)] = await pinHostKey(endpoint, {
+            executor: local,
+            knownHostsFile: paths.knownHosts,
+            pins,
+            trustOnFirstUse: options.trustOnFirstUse === true,
+            scan: async target => {
+              await keyChecked
+              return remote.keyscan(target)
+            },
+            log,
+            input: knownHostsInput
+          })
+        }
+      })()
+      // Both settle before anything else happens (dispose removes the files they read).
+      const [keyCheck, pinning] = await Promise.allSettled([keyChecked, hostKeysPinned])
+      if (keyCheck.status === 'rejected') throw keyCheck.reason
+      if (pinning.status === 'rejected') throw pinning.reason
       await remote.connect()
     } catch (error) {
       await remote.dispose()

@@ -6,16 +6,24 @@
  */
 import * as path from 'node:path'
 import { backupCommands, backupFileName } from '../commands.js'
-import { composeOfRelease, runStep, type HostContext } from '../host.js'
+import { runStep, writeManifest, type HostContext } from '../host.js'
 import type { Manifest } from '../release.js'
 import type { DeployRelease } from '../settings.js'
 
 /**
  * A fixed script, values as "$1" and "$@": dumps through gzip into a temp file beside the
- * target and renames it, so a failed dump never leaves a file that looks like a backup.
+ * target, proves it a whole gzip stream (gzip -t), renames it and prints its size: a failed
+ * dump never leaves a file that looks like a backup. One command: each round trip counts, as
+ * the backup is on the way to the migration.
  */
-const BACKUP_SCRIPT =
-  'out=$1; shift; tmp=$(mktemp "$out.XXXXXX"); trap \'rm -f "$tmp"\' EXIT; "$@" | gzip -c > "$tmp"; mv -f "$tmp" "$out"; trap - EXIT'
+const BACKUP_SCRIPT = [
+  'out=$1; shift',
+  'tmp=$(mktemp "$out.XXXXXX"); trap \'rm -f "$tmp"\' EXIT',
+  '"$@" | gzip -c > "$tmp"',
+  'gzip -t "$tmp" || { echo "the dump in $tmp is not a whole gzip stream" >&2; exit 1; }',
+  'mv -f "$tmp" "$out"; trap - EXIT',
+  'stat -c %s "$out"'
+].join('\n')
 
 /** gzip of an empty dump is about 20 bytes; a real pg_dump has a header of several hundred. */
 const MIN_DUMP_BYTES = 100
@@ -30,7 +38,9 @@ export async function backup(
   ctx: HostContext,
   release: DeployRelease,
   manifest: Manifest,
-  previous: string | undefined
+  previous: string | undefined,
+  /** The upload, which writes the manifest: the backup goes into it, or into a second write. */
+  uploaded: Promise<{ backupRecorded: boolean }>
 ): Promise<void> {
   const wanted = release.backup
   if (!wanted || !previous) return
@@ -38,39 +48,31 @@ export async function backup(
   const t = settings.timeouts
   const { service } = wanted
   await runStep(ctx, 'backup', async () => {
-    const live = { id: previous, compose: await composeOfRelease(ctx, previous) }
+    const dump = await ctx.runtime.dumpArgv(service)
     // No migration without a backup: a stopped database is a reason to stop, not to skip.
-    if (!(await ctx.runtime.isRunning(live, service))) {
+    if (!dump) {
       throw new Error(
         `${service} of the live release ${previous} is not running, so no backup can be taken before the migration; start it, or deploy with backup: false`
       )
     }
     const file = path.posix.join(layout.backups, backupFileName(release.releaseId, service))
-    await session.runScript(
-      BACKUP_SCRIPT,
-      [file, ...ctx.runtime.dumpArgv(live, service)],
-      'pg_dump',
-      {
-        timeoutSeconds: t.dump
-      }
-    )
-    await session.runChecked(backupCommands.verify(file), 'check the backup', {
-      timeoutSeconds: t.checkDump
+    const dumped = await session.runScript(BACKUP_SCRIPT, [file, ...dump], 'pg_dump', {
+      timeoutSeconds: t.dump + t.checkDump
     })
-    const size = Number(
-      (
-        await session.runChecked(backupCommands.size(file), 'backup size', {
-          timeoutSeconds: t.quick
-        })
-      ).stdout.trim()
-    )
+    const size = Number(dumped.stdout.trim().split('\n').pop())
     if (!(size > MIN_DUMP_BYTES)) throw new Error(`the backup ${file} is empty (${size} bytes)`)
-    // The caller writes it into the release's manifest (the upload may still be running).
     manifest.backup = { service, file, bytes: size }
     ctx.report.backup = manifest.backup
     const listing = await session.run(backupCommands.list(layout), { timeoutSeconds: t.quick })
     const old = backupsToPrune(listing.stdout.split('\n').filter(Boolean), service, wanted.keep)
     if (old.length > 0)
       await session.run(backupCommands.remove(layout, old), { timeoutSeconds: t.prune })
+    // Into the release's manifest: the upload's write has it if it began after this point;
+    // else, once that write is done, a second one. (A failed upload is the deploy's failure.)
+    const recorded = await uploaded.then(
+      done => done.backupRecorded,
+      () => true
+    )
+    if (!recorded) await writeManifest(ctx, manifest)
   })
 }

@@ -4,12 +4,12 @@
  * `uploaded` (and is skipped if the upload failed: that failure is the deploy's).
  *
  * The login goes into a Docker config folder of this run's own (DOCKER_CONFIG), removed
- * afterwards: the deploy user's ~/.docker/config.json is shared by every project on the host,
+ * afterwards (the logout): the deploy user's ~/.docker/config.json is shared by every project on the host,
  * and another project's deploy logging out there would fail this pull half-way.
  */
 import { randomBytes } from 'node:crypto'
 import * as path from 'node:path'
-import { loginArgs, logoutArgs } from '../../exec/docker.js'
+import { loginArgs } from '../../exec/docker.js'
 import { remoteScriptArgv } from '../../exec/remote.js'
 import { runStep, type HostContext } from '../host.js'
 import type { DeployRelease } from '../settings.js'
@@ -56,10 +56,9 @@ export async function pull(
       )
         await ctx.runtime.pull({ id: release.releaseId, compose: release.compose }, env)
     } finally {
-      if (registry) {
-        await session.run(logoutArgs(registry.host), { ...quick, env })
-        await session.run(['rm', '-rf', '--', config], quick)
-      }
+      // The credentials are in the folder's config.json (it names no credential helper), and a
+      // registry keeps no session to end: removing the folder is the whole of a logout.
+      if (registry) await session.run(['rm', '-rf', '--', config], quick)
     }
   })
 }

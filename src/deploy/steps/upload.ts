@@ -8,6 +8,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { EXTRA_COMPOSE_DIR } from '../../compose/project-files.js'
 import { lastLines, runForBytes } from '../../exec/executor.js'
+import { allSettledOrThrow } from '../../exec/time.js'
 import { createTarballArgv, projectTreeCommands } from '../commands.js'
 import { layoutOf, readManifest, runStep, writeManifest, type HostContext } from '../host.js'
 import {
@@ -21,41 +22,71 @@ import {
 import type { Manifest } from '../release.js'
 import type { DeployRelease } from '../settings.js'
 
-export async function upload(
+export interface Upload {
+  /** Every file but the manifest is on the host: what the pull needs. Rejects as `done` does. */
+  files: Promise<void>
+  /** The whole step, the manifest last; says whether the manifest it wrote names a backup. */
+  done: Promise<{ backupRecorded: boolean }>
+}
+
+/**
+ * Starts the upload. `files` lets the pull start before the manifest is written; `done` is the
+ * step (a DeployError on failure).
+ */
+export function upload(
   ctx: HostContext,
   release: DeployRelease,
   manifest: Manifest,
   previous: string | undefined
+): Upload {
+  let filesWritten: (value: Promise<void>) => void = () => undefined
+  const written = new Promise<void>(resolve => (filesWritten = resolve))
+  const done = runStep(ctx, 'upload', async () => {
+    const writing = writeFiles(ctx, release, previous)
+    filesWritten(writing)
+    await writing
+    // The backup, if it is done by now, goes into this write (else the pipeline writes again).
+    const backupRecorded = manifest.backup !== undefined
+    await writeManifest(ctx, manifest)
+    return { backupRecorded }
+  })
+  // Settles with the step too: a step that fails before it writes anything (the lock was
+  // taken over) must not leave the pull waiting.
+  const files = Promise.race([written, done.then(() => undefined)])
+  return { files, done }
+}
+
+async function writeFiles(
+  ctx: HostContext,
+  release: DeployRelease,
+  previous: string | undefined
 ): Promise<void> {
   const { session, layout, settings } = ctx
-  await runStep(ctx, 'upload', async () => {
-    // The live release's manifest says which files can be hard-linked; read it meanwhile.
-    const [, before] = await Promise.all([
-      session.runChecked(projectTreeCommands.makeDirs(layout), 'create the release directory', {
-        timeoutSeconds: settings.timeouts.quick
-      }),
-      previous ? readManifest(ctx, previous) : undefined
-    ])
-    const write = (file: string, content: string, mode: number, step?: string) =>
-      session.writeFile(file, content, mode, { step, timeoutSeconds: settings.timeouts.write })
-    const inRelease = (name: string) => path.posix.join(layout.release, name)
-    // Independent files, written at once over the one connection (its session limit applies).
-    await Promise.all([
-      write(inRelease(IMAGES_OVERRIDE), release.imagesOverride, 0o644),
-      write(inRelease(FILES_OVERRIDE), release.filesOverride, 0o644),
-      write(inRelease('.env'), release.envFile, 0o600, 'write the env file'),
-      ...release.secretFiles.map(secret =>
-        write(
-          path.posix.join(layout.secrets, secret.name),
-          secret.content,
-          0o400,
-          `write the secret file ${secret.name}`
-        )
-      ),
-      uploadTree(ctx, release, previous, before?.files)
-    ])
-    await writeManifest(ctx, manifest)
-  })
+  // The live release's manifest says which files can be hard-linked; read it meanwhile.
+  const [, before] = await Promise.all([
+    session.runChecked(projectTreeCommands.makeDirs(layout), 'create the release directory', {
+      timeoutSeconds: settings.timeouts.quick
+    }),
+    previous ? readManifest(ctx, previous) : undefined
+  ])
+  const write = (file: string, content: string, mode: number, step?: string) =>
+    session.writeFile(file, content, mode, { step, timeoutSeconds: settings.timeouts.write })
+  const inRelease = (name: string) => path.posix.join(layout.release, name)
+  // Independent files, written at once over the one connection (its session limit applies).
+  await allSettledOrThrow([
+    write(inRelease(IMAGES_OVERRIDE), release.imagesOverride, 0o644),
+    write(inRelease(FILES_OVERRIDE), release.filesOverride, 0o644),
+    write(inRelease('.env'), release.envFile, 0o600, 'write the env file'),
+    ...release.secretFiles.map(secret =>
+      write(
+        path.posix.join(layout.secrets, secret.name),
+        secret.content,
+        0o400,
+        `write the secret file ${secret.name}`
+      )
+    ),
+    uploadTree(ctx, release, previous, before?.files)
+  ])
 }
 
 async function uploadTree(
