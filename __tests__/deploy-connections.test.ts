@@ -7,6 +7,7 @@
 import * as path from 'node:path'
 import { runEngine, type EngineDeps } from '../src/engine.js'
 import { deployStage, rollbackStage, startConnections } from '../src/deploy/stage.js'
+import { releasesStage } from '../src/ops/stage.js'
 import type { HostConnection } from '../src/deploy/hosts.js'
 import { planFromConfig } from '../src/compose/plan.js'
 import { planProjectFiles } from '../src/compose/project-files.js'
@@ -207,6 +208,26 @@ describe('the deploy stages take the connections already started', () => {
     await connections.dispose()
     expect(hosts.sessions.map(s => s.disposals)).toEqual([1, 1])
     expect(reporter.state).toEqual({ ssh: '', 'deploy-locks': '' })
+  })
+
+  it('releases reads every host over them, in order, takes no lock, and closes each once', async () => {
+    const hosts = fakeHosts()
+    const reporter = new MemoryReporter()
+    const inputs = inputsFor('releases').deploy
+    const connections = startConnections(inputs, reporter, hosts.open)
+    const found = await releasesStage(
+      { ref, plan, inputs, waitTimeoutSeconds: 60, ...who, connections },
+      reporter
+    )
+    // Nothing deployed on the fake hosts yet.
+    expect(found).toEqual([
+      { host: 'deploy@h1', live: undefined, releases: [] },
+      { host: 'deploy@h2', live: undefined, releases: [] }
+    ])
+    expect(hosts.events).toEqual(['connect h1', 'connect h2'])
+    for (const session of hosts.sessions)
+      expect(session.labels().filter(label => label.startsWith('lock:'))).toEqual([])
+    expect(hosts.sessions.map(s => s.disposals)).toEqual([1, 1])
   })
 
   it('a connection that failed is reported by the stage, as the host it could not reach', async () => {

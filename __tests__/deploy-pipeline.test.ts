@@ -9,11 +9,12 @@ import type { AddressInfo } from 'node:net'
 import { hostContext, type HostContext } from '../src/deploy/host.js'
 import { composeRuntime } from '../src/deploy/compose-runtime.js'
 import { deployHost, rollbackHost } from '../src/deploy/pipeline.js'
-import { DEFAULT_TIMEOUTS, type DeployRelease, type HostSettings } from '../src/deploy/settings.js'
+import type { DeployRelease, HostSettings } from '../src/deploy/settings.js'
 import { releaseComposeOf } from '../src/deploy/release-files.js'
 import type { ProjectFiles } from '../src/compose/project-files.js'
 import { MemoryReporter } from '../src/report/reporter.js'
 import { FakeSession, heldInner, type FakeCall } from './support/fake-session.js'
+import { settingsWith } from './support/host-settings.js'
 import type { CommandResult } from '../src/exec/executor.js'
 
 const D = `sha256:${'a'.repeat(64)}`
@@ -24,28 +25,6 @@ const OLD_ID = 'a1a1a1a1a1a1'
 const NEW_ID = 'b2b2b2b2b2b2'
 
 const files: ProjectFiles = projectFilesWith()
-
-function settingsWith(over: Partial<HostSettings> = {}): HostSettings {
-  return {
-    project: 'shop',
-    deployPath: '/srv/sd',
-    fallbackCompose: releaseComposeOf(files, []),
-    waitTimeoutSeconds: 5,
-    lockTimeoutSeconds: 0,
-    lockTtlSeconds: 600,
-    keepReleases: 5,
-    jobs: ['migrate'],
-    rollingServices: ['api'],
-    settleSeconds: 0,
-    healthUrls: [],
-    healthRetries: 0,
-    sha: 'abc1234',
-    actor: 'octocat',
-    runUrl: undefined,
-    timeouts: { ...DEFAULT_TIMEOUTS, pollMs: 10, lockPollMs: 10 },
-    ...over
-  }
-}
 
 function releaseWith(over: Partial<DeployRelease> = {}): DeployRelease {
   return {

@@ -63,9 +63,18 @@ function start(command: HostLockCommand | string[]): {
   child.stdin.end(input ?? '')
   const done = new Promise<Ran & { signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.on('error', reject)
+    let closed = false
+    child.on('close', () => (closed = true))
     child.on('exit', (code, signal) => {
-      // 'exit' and not 'close': a killed wrapper's pipes may stay open a little longer.
-      setTimeout(() => resolve({ exitCode: code ?? -1, signal, stdout, stderr }), 50)
+      const settle = () => resolve({ exitCode: code ?? -1, signal, stdout, stderr })
+      // Its last words (stderr) may still be in the pipe at 'exit': wait for 'close', but not
+      // forever: a killed wrapper's children (its sleep) may hold its pipes a little longer.
+      if (closed) return settle()
+      const timer = setTimeout(settle, 2000)
+      child.on('close', () => {
+        clearTimeout(timer)
+        settle()
+      })
     })
   })
   return { pid: child.pid!, done }

@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { docker, labEnv, referenceStackEnv, runCli, startLoad } from './lab.js'
+import type { HostReleases } from '../src/ops/releases.js'
+import { labEnv, referenceStackEnv, removeProject, runCli, startLoad } from './lab.js'
 
 const lab = labEnv()
 const namespace = `e2e-deploy-cli-${process.pid}`
@@ -40,9 +41,7 @@ describe('deploy and rollback from the CLI', () => {
   const releases: string[] = []
 
   afterAll(() => {
-    docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], {
-      DOCKER_HOST: lab.LAB_DEPLOY_DOCKER_HOST as string
-    })
+    removeProject(project, { DOCKER_HOST: lab.LAB_DEPLOY_DOCKER_HOST as string })
   })
 
   it('deploys twice, then rolls back to the first release', async () => {
@@ -95,6 +94,42 @@ describe('deploy and rollback from the CLI', () => {
     expect(fs.readlinkSync(path.join(lab.LAB_DEPLOY_PATH as string, project, 'current'))).toMatch(
       new RegExp(`${releases[0]}$`)
     )
+  })
+
+  it('lists the releases, newest first, the live one marked, with the backup each deploy took', () => {
+    const listed = runCli(['releases', ...args(project), '--json'], { env })
+    if (listed.status !== 0) throw new Error(listed.stderr)
+    const out = JSON.parse(listed.stdout) as { releases: HostReleases[] }
+    expect(out.releases).toHaveLength(1)
+    const host = out.releases[0] as HostReleases
+    expect(host.host).toContain(lab.LAB_HOST as string)
+    // Rolled back to the first: the second stays, for a roll forward.
+    expect(host.live).toBe(releases[0])
+    expect(host.releases.map(r => [r.id, r.live, r.complete])).toEqual([
+      [releases[1], false, true],
+      [releases[0], true, true]
+    ])
+    expect(host.releases[1]?.images.api).toMatch(/@sha256:[0-9a-f]{64}$/)
+    // The second deploy dumped the first one's database before it migrated; the first had
+    // nothing live to back up.
+    const backup = host.releases[0]?.backups ?? []
+    expect(backup).toHaveLength(1)
+    expect(backup[0]?.service).toBe('postgres')
+    expect(backup[0]?.file).toBe(
+      path.join(lab.LAB_DEPLOY_PATH as string, project, 'backups', `${releases[1]}-postgres.sql.gz`)
+    )
+    expect(fs.statSync(backup[0]?.file as string).size).toBe(backup[0]?.bytes)
+    expect(host.releases[1]?.backups).toEqual([])
+    // As text, on stdout: a line each, the host first, the live one starred.
+    const text = runCli(['releases', ...args(project)], { env })
+    if (text.status !== 0) throw new Error(text.stderr)
+    const lines = text.stdout.trim().split('\n')
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatch(
+      new RegExp(`^\\[${host.host}\\]   ${releases[1]}  .* backup postgres: `)
+    )
+    expect(lines[1]).toMatch(new RegExp(`^\\[${host.host}\\] \\* ${releases[0]}  `))
+    expect(lines[1]).not.toContain('backup')
   })
 
   it('refuses a host whose key is not the pinned one, before running anything', () => {

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { docker, labEnv, referenceStackEnv, runCli } from './lab.js'
+import { docker, labEnv, referenceStackEnv, removeProject, runCli } from './lab.js'
 
 const lab = labEnv()
 const namespace = `e2e-deploy-hosts-${process.pid}`
@@ -103,10 +103,7 @@ describe('deploying to several hosts', () => {
 
   afterAll(() => {
     fs.rmSync(lockDir, { recursive: true, force: true })
-    for (const host of hosts)
-      docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], {
-        DOCKER_HOST: host.docker
-      })
+    for (const host of hosts) removeProject(project, { DOCKER_HOST: host.docker })
   })
 
   it('deploys to both hosts in order, each with its own release folder and engine', async () => {

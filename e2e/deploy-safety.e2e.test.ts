@@ -15,6 +15,7 @@ import {
   labEnv,
   readFileCommands,
   referenceStackEnv,
+  removeProject,
   runStep
 } from './lab.js'
 
@@ -64,7 +65,7 @@ describe('deploy safety on the lab host', () => {
   })
 
   afterAll(() => {
-    docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], hostEnv)
+    removeProject(project, hostEnv)
     fs.rmSync(root, { recursive: true, force: true })
   })
 

@@ -27,6 +27,7 @@ import {
   labEnv,
   referenceStackEnv,
   releaseFilesFor,
+  removeProject,
   runCli,
   runStep,
   startLoad
@@ -216,7 +217,7 @@ describe('deploy to the lab host', () => {
 
   afterAll(async () => {
     await remote?.dispose()
-    deployDocker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'])
+    removeProject(project, { DOCKER_HOST: lab.LAB_DEPLOY_DOCKER_HOST as string })
   })
 
   it('deploys to an empty host', async () => {

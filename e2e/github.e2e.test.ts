@@ -18,6 +18,7 @@ import {
   docker,
   labEnv,
   referenceStackEnv,
+  removeProject,
   runCli,
   runStep,
   startFakeGithubApi
@@ -101,9 +102,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const engine of [lab.LAB_DEPLOY_DOCKER_HOST, lab.LAB_DEPLOY2_DOCKER_HOST])
-    docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], {
-      DOCKER_HOST: engine as string
-    })
+    removeProject(project, { DOCKER_HOST: engine as string })
   // Closing its stdin stops the fake (it also stops if this process dies).
   const exited = new Promise(resolve => fake.once('exit', resolve))
   fake.stdin?.end()

@@ -22,6 +22,7 @@ import {
   docker,
   labEnv,
   referenceStackEnv,
+  removeProject,
   runStep,
   startFakeGithubApi,
   type Run,
@@ -250,7 +251,7 @@ describe('a migration that fails half-way (issue 11, hole 9)', () => {
   })
 
   afterAll(async () => {
-    docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], hostEnv)
+    removeProject(project, hostEnv)
     fs.rmSync(root, { recursive: true, force: true })
     fs.rmSync(tmp, { recursive: true, force: true })
     if (fake) {

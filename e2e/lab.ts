@@ -94,6 +94,28 @@ export function leftovers(project: string): string[] {
   ].filter(line => line.trim() !== '')
 }
 
+/**
+ * Removes a compose project from an engine by compose's own labels: its containers (with their
+ * anonymous volumes), networks and volumes. Not `compose -p NAME down`: without the project's
+ * files compose rebuilds the project from its containers, and refuses ("Could not find
+ * migrate") once a one-shot job's container is gone, which leaks the stack and its ports into
+ * the next suite.
+ */
+export function removeProject(project: string, env: Record<string, string> = {}): void {
+  const filter = `label=com.docker.compose.project=${project}`
+  const ids = (args: string[]): string[] =>
+    docker(args, env)
+      .stdout.split('\n')
+      .map(line => line.trim())
+      .filter(Boolean)
+  const containers = ids(['ps', '-aq', '--filter', filter])
+  if (containers.length > 0) docker(['rm', '--force', '--volumes', ...containers], env)
+  const networks = ids(['network', 'ls', '-q', '--filter', filter])
+  if (networks.length > 0) docker(['network', 'rm', ...networks], env)
+  const volumes = ids(['volume', 'ls', '-q', '--filter', filter])
+  if (volumes.length > 0) docker(['volume', 'rm', '--force', ...volumes], env)
+}
+
 /** Parses the runner's file-command format: `name<<DELIM\nvalue\nDELIM` blocks, or `name=value`. */
 export function readFileCommands(file: string): Record<string, string> {
   const values: Record<string, string> = {}

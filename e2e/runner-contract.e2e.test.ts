@@ -11,10 +11,11 @@ import {
   NODE24,
   ROOT,
   docker,
-  labEnv,
   leftovers,
+  labEnv,
   projectsLeft,
   referenceStackEnv,
+  removeProject,
   runStep
 } from './lab.js'
 
@@ -165,9 +166,7 @@ describe('deploy under the runner contract', () => {
   }
 
   afterAll(() => {
-    docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans'], {
-      DOCKER_HOST: lab.LAB_DEPLOY_DOCKER_HOST as string
-    })
+    removeProject(project, { DOCKER_HOST: lab.LAB_DEPLOY_DOCKER_HOST as string })
   })
 
   it('deploy: writes release-id, url and digests, a per-host summary, and clears its state', async () => {

@@ -1,7 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { InputError } from './errors.js'
-import { type Command, type DeployInputs, type Inputs } from './inputs.js'
+import { isHostCommand, type Command, type DeployInputs, type Inputs } from './inputs.js'
 import { loadComposeModels, loadProjectFiles, loadSecretFiles } from './compose/load.js'
 import { planFromConfig, selectServices, UnknownServiceError, type Plan } from './compose/plan.js'
 import type { ComposeConfig, ComposeProjectRef } from './compose/types.js'
@@ -31,6 +31,7 @@ import {
 import { endpointLabel } from './exec/ssh.js'
 import type { GithubIntegration } from './report/github.js'
 import type { PendingConnections } from './deploy/hosts.js'
+import type { HostReleases } from './ops/releases.js'
 
 export interface EngineResult {
   plan: Plan
@@ -38,6 +39,7 @@ export interface EngineResult {
   smoke?: SmokeResult
   scan?: ScanResult
   deploy?: { releaseId: string; url: string | undefined }
+  releases?: HostReleases[]
 }
 
 /** The URL of this workflow run's page, when running on GitHub Actions. */
@@ -130,7 +132,7 @@ export async function runEngine(
   // compose read it, so that the hosts are there when the project is. Only when the run
   // starts with it: after a build, the connections would sit idle through the build.
   const connections =
-    stages[0] === 'deploy' || stages[0] === 'rollback'
+    stages[0] !== undefined && isHostCommand(stages[0])
       ? await deps.startConnections(inputs.deploy, reporter)
       : undefined
   try {
@@ -239,7 +241,33 @@ const STAGES: Record<
   scan: runScan,
   smoke: runSmoke,
   deploy: runDeployOrRollback,
-  rollback: runDeployOrRollback
+  rollback: runDeployOrRollback,
+  releases: runReleases
+}
+
+/** `command: releases`: read-only, over the same pinned connections as a deploy. */
+async function runReleases(context: StageContext): Promise<undefined> {
+  const { inputs, ref, plan, reporter, result } = context
+  const [{ releasesStage }, { releasesMarkdown }] = await Promise.all([
+    import('./ops/stage.js'),
+    import('./ops/releases.js')
+  ])
+  const hosts = await releasesStage(
+    {
+      ref,
+      plan,
+      inputs: inputs.deploy,
+      waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+      connections: context.connections,
+      ...runIdentity('')
+    },
+    reporter
+  )
+  for (const host of hosts)
+    reporter.info(`[${host.host}] ${host.releases.length} release(s); live: ${host.live ?? 'none'}`)
+  reporter.setOutput('releases', JSON.stringify(hosts))
+  await reporter.addSummary(releasesMarkdown(hosts))
+  result.releases = hosts
 }
 
 async function runPlan({ plan, ref, reporter }: StageContext): Promise<undefined> {

@@ -21,7 +21,8 @@ export interface InputSpec {
 export const INPUT_SPECS: readonly InputSpec[] = [
   {
     name: 'command',
-    description: 'What to do: plan, build, scan, smoke, deploy or rollback.',
+    description:
+      "What to do: plan, build, scan, smoke, deploy, rollback, or releases (list each host's releases and their backups).",
     required: true
   },
   {
@@ -185,49 +186,49 @@ export const INPUT_SPECS: readonly InputSpec[] = [
   {
     name: 'hosts',
     description:
-      'deploy, rollback: hosts to deploy to, one per line (`host`, `user@host` or `user@host:port`), in order, one at a time.'
+      'deploy, rollback, releases: hosts to deploy to, one per line (`host`, `user@host` or `user@host:port`), in order, one at a time.'
   },
   {
     name: 'ssh-user',
-    description: 'deploy, rollback: user to log in as, for hosts that do not name one.',
+    description: 'deploy, rollback, releases: user to log in as, for hosts that do not name one.',
     default: 'deploy'
   },
   {
     name: 'ssh-port',
-    description: 'deploy, rollback: SSH port, for hosts that do not name one.',
+    description: 'deploy, rollback, releases: SSH port, for hosts that do not name one.',
     default: '22'
   },
   {
     name: 'ssh-key',
     secret: 'value',
     description:
-      'deploy, rollback: the private key (OpenSSH or PEM, no passphrase). Written 0600 to a private folder and removed in the post step.'
+      'deploy, rollback, releases: the private key (OpenSSH or PEM, no passphrase). Written 0600 to a private folder and removed in the post step.'
   },
   {
     name: 'known-hosts',
     description:
-      "deploy, rollback: the hosts' keys, as known_hosts lines (hashed entries and several key types work) and/or SHA256 fingerprints (`host SHA256:...`). Required: no pinned key, no connection."
+      "deploy, rollback, releases: the hosts' keys, as known_hosts lines (hashed entries and several key types work) and/or SHA256 fingerprints (`host SHA256:...`). Required: no pinned key, no connection."
   },
   {
     name: 'trust-on-first-use',
     description:
-      'deploy, rollback: accept a host key that is not pinned, and print its fingerprint. Off by default; avoid it in production.',
+      'deploy, rollback, releases: accept a host key that is not pinned, and print its fingerprint. Off by default; avoid it in production.',
     default: 'false'
   },
   {
     name: 'jump-host',
     description:
-      'deploy, rollback: a bastion to go through (`user@host:port`); its key must be pinned too.'
+      'deploy, rollback, releases: a bastion to go through (`user@host:port`); its key must be pinned too.'
   },
   {
     name: 'connect-timeout',
-    description: 'deploy, rollback: seconds to wait for an SSH connection.',
+    description: 'deploy, rollback, releases: seconds to wait for an SSH connection.',
     default: '15'
   },
   {
     name: 'deploy-path',
     description:
-      'deploy, rollback: folder on the hosts for releases, backups and the audit log (`<deploy-path>/<project>/`).',
+      'deploy, rollback, releases: folder on the hosts for releases, backups and the audit log (`<deploy-path>/<project>/`).',
     default: '/srv/stack-deploy'
   },
   {
@@ -386,6 +387,11 @@ export const OUTPUT_SPECS: readonly OutputSpec[] = [
     name: 'url',
     description:
       'deploy, rollback: the first health URL, on the first host (for an environment URL).'
+  },
+  {
+    name: 'releases',
+    description:
+      'releases: JSON list, one entry per host, of its releases newest first (id, live, sha, actor, createdAt, images, backups).'
   },
   {
     name: 'digests',

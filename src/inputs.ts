@@ -19,8 +19,23 @@ import { COMMENT_STAGES } from './report/github-comment.js'
 import { INPUT_SPECS, inputDefault } from './input-specs.js'
 
 export { INPUT_SPECS }
-export const COMMANDS = ['plan', 'build', 'scan', 'smoke', 'deploy', 'rollback'] as const
+export const COMMANDS = [
+  'plan',
+  'build',
+  'scan',
+  'smoke',
+  'deploy',
+  'rollback',
+  'releases'
+] as const
 export type Command = (typeof COMMANDS)[number]
+
+/** The commands that reach the deploy hosts over SSH (hosts, ssh-key and known-hosts needed). */
+export const HOST_COMMANDS: readonly Command[] = ['deploy', 'rollback', 'releases']
+
+export function isHostCommand(command: string): boolean {
+  return (HOST_COMMANDS as readonly string[]).includes(command)
+}
 
 export interface Inputs {
   command: Command
@@ -322,7 +337,7 @@ function parseDeployInputs(get: InputGetter, command: string): DeployInputs {
   const sshKey = get('ssh-key')
   const knownHosts = get('known-hosts').trim()
   const trustOnFirstUse = parseBoolean('trust-on-first-use', raw(get, 'trust-on-first-use'))
-  if (command === 'deploy' || command === 'rollback') {
+  if (isHostCommand(command)) {
     if (hosts.length === 0)
       throw new InputError('hosts', `is required for ${command}: give at least one host`)
     if (!sshKey.trim())

@@ -19,6 +19,7 @@ Commands:
   smoke     bring the whole stack up, wait until healthy, tear it down (builds first)
   deploy    deploy pushed images (--images) to --hosts over SSH
   rollback  put --hosts back on the previous release (or --release-id)
+  releases  list each host's releases, newest first, the live one marked (*), with their backups
 
 Options (named like the action's inputs):
   -f, --compose-file FILE     a compose file; repeat for several (default: compose.yaml)
@@ -142,9 +143,14 @@ export async function main(argv: string[]): Promise<number> {
               images: result.images,
               scan: result.scan,
               smoke: result.smoke,
-              deploy: result.deploy
+              deploy: result.deploy,
+              releases: result.releases
             }
       process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`)
+    } else if (result.releases) {
+      // Loaded here, as the engine loads the stage: other commands do not pay for it.
+      const { renderReleasesText } = await import('../ops/releases.js')
+      process.stdout.write(renderReleasesText(result.releases))
     } else if (result.images && stages.includes('build') && !stages.includes('smoke')) {
       process.stdout.write(`${JSON.stringify(result.images)}\n`)
     }

@@ -6,7 +6,7 @@
 import * as path from 'node:path'
 import { composeUpWaitArgs } from '../compose/args.js'
 import { remoteScriptArgv } from '../exec/remote.js'
-import type { ReleaseCompose, ReleaseLayout } from './release.js'
+import { RELEASE_ID_PATTERN, type ReleaseCompose, type ReleaseLayout } from './release.js'
 
 /**
  * `docker compose` for one release: its own project directory, files, overrides, env files
@@ -253,6 +253,14 @@ export function pgDumpArgs(container: string): string[] {
 
 export function backupFileName(releaseId: string, service: string): string {
   return `${releaseId}-${service}.sql.gz`
+}
+
+/** backupFileName's parts back (a release id has no "-" after its commit); else undefined. */
+export function parseBackupFileName(
+  name: string
+): { releaseId: string; service: string } | undefined {
+  const match = new RegExp(`^(${RELEASE_ID_PATTERN})-(.+)\\.sql\\.gz$`).exec(name.trim())
+  return match ? { releaseId: match[1] as string, service: match[2] as string } : undefined
 }
 
 export const backupCommands = {

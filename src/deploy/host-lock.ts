@@ -278,7 +278,9 @@ copy_new() { # $1 = file, $2 = name of its offset variable, $3 = fd: copies what
 }
 start_by=$((SECONDS + ${HELD_START_WAIT_SECONDS})) started='' ended='' polls=0
 while :; do
-  if [ -e "$entry/rc" ]; then
+  # rc is read as soon as it is seen: the detached part may remove the whole lock right after
+  # it writes rc (a release while it ran), and an rc seen but not read would be a lost status.
+  if [ -e "$entry/rc" ] && rc=$(cat -- "$entry/rc" 2>/dev/null); then
     ended=rc
   elif [ -e "$entry/refused" ]; then
     ended=refused
@@ -287,7 +289,13 @@ while :; do
   elif [ -e "$entry/pid" ]; then
     started=1
     if ! alive "$entry"; then
-      if [ -e "$entry/rc" ]; then ended=rc; else ended=killed; fi
+      if rc=$(cat -- "$entry/rc" 2>/dev/null); then
+        ended=rc
+      elif [ ! -d "$entry" ]; then
+        ended=gone
+      else
+        ended=killed
+      fi
     fi
   elif [ -z "$started" ] && [ "$SECONDS" -ge "$start_by" ]; then
     lock_host
@@ -309,10 +317,7 @@ while :; do
   if [ "$polls" -le 100 ]; then sleep 0.05; else sleep 0.2; fi
 done
 case $ended in
-  rc)
-    rc=$(cat -- "$entry/rc" 2>/dev/null) || rc=''
-    [[ $rc =~ ^[0-9]+$ ]] || rc=1
-    ;;
+  rc) [[ $rc =~ ^[0-9]+$ ]] || rc=1 ;;
   refused) rc=${LOCK_NOT_OURS_EXIT} ;;
   gone)
     echo "stack-deploy: the deploy lock $lock was removed while $id ran; its exit status is lost" >&2

@@ -31,7 +31,9 @@ export interface ReleaseLayout {
 }
 
 /** Releases made before ids had milliseconds (`20261121T220130Z-1a2b3c4`) stay valid. */
-const RELEASE_ID = /^\d{8}T\d{6}(?:\.\d{3})?Z-[0-9a-z]{1,12}$/
+/** A release id's shape (see releaseId), for the patterns that contain one. */
+export const RELEASE_ID_PATTERN = String.raw`\d{8}T\d{6}(?:\.\d{3})?Z-[0-9a-z]{1,12}`
+const RELEASE_ID = new RegExp(`^${RELEASE_ID_PATTERN}$`)
 
 /**
  * `20261121T220130.123Z-1a2b3c4`: sortable by time, says which commit it is, and to the

@@ -210,7 +210,7 @@ export function startConnections(
  * step, and one context each, kept in `opened` (whose reports the summary shows, whether the
  * task succeeded or not).
  */
-function hostsOf(
+export function hostsOf(
   context: RollbackContext,
   settings: HostSettings,
   reporter: Reporter,
