@@ -316,6 +316,7 @@ const containerCommands = {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   BX: () => (/* binding */ currentRelease),
 /* harmony export */   HN: () => (/* binding */ writeManifest),
+/* harmony export */   PX: () => (/* binding */ readManifests),
 /* harmony export */   WI: () => (/* binding */ readManifest),
 /* harmony export */   aH: () => (/* binding */ layoutOf),
 /* harmony export */   eg: () => (/* binding */ runStep),
@@ -431,6 +432,10 @@ async function readManifest(ctx, id) {
         return undefined;
     }
 }
+/** Several releases' manifests, read at once, by id (undefined for one missing or unreadable). */
+async function readManifests(ctx, ids) {
+    return new Map(await Promise.all(ids.map(async (id) => [id, await readManifest(ctx, id)])));
+}
 /**
  * How compose runs another release (the live one, for a backup or a rollback): its own
  * files, overrides and profiles, as its manifest records them, since releases can differ.
@@ -464,11 +469,13 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ });
 /* harmony import */ var _deploy_commands_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9353);
 /* harmony import */ var _deploy_host_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2325);
+/* harmony import */ var _report_markdown_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(4285);
 /**
  * `command: releases`: each host's releases, newest first, the live one marked, with what each
  * manifest says (commit, actor, time, images) and the backups taken for it (the dump of the
  * database that was live before that release migrated). Read-only: no lock is taken.
  */
+
 
 
 /**
@@ -518,7 +525,7 @@ async function readHostReleases(ctx) {
             timeoutSeconds: ctx.settings.timeouts.quick
         })
     ]);
-    const manifests = new Map(await Promise.all(ids.map(async (id) => [id, await (0,_deploy_host_js__WEBPACK_IMPORTED_MODULE_1__/* .readManifest */ .WI)(ctx, id)])));
+    const manifests = await (0,_deploy_host_js__WEBPACK_IMPORTED_MODULE_1__/* .readManifests */ .PX)(ctx, ids);
     // No backups/ folder yet (nothing deployed with a backup) is an empty list.
     const backupFiles = backupListing.exitCode === 0 ? backupListing.stdout.split('\n') : [];
     return {
@@ -554,7 +561,8 @@ function renderReleasesText(hosts) {
     }
     return `${lines.join('\n')}\n`;
 }
-const cell = (text) => oneLine(text).replace(/\|/g, '\\|');
+/** A manifest's text in a table cell: report/markdown's escaping, after oneLine. */
+const cell = (text) => (0,_report_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .tableCell */ .x)(oneLine(text));
 /** The job summary: a table per host. */
 function releasesMarkdown(hosts) {
     const parts = ['## Releases\n'];
@@ -566,7 +574,7 @@ function releasesMarkdown(hosts) {
         }
         parts.push('| | Release | Commit | By | At | Backups |', '|---|---|---|---|---|---|');
         for (const release of host.releases)
-            parts.push(`| ${release.live ? 'live' : ''} | \`${release.id}\` | ${release.complete ? `\`${shortSha(release.sha)}\`` : 'no manifest'} | ${cell(release.actor ?? '')} | ${cell(release.createdAt ?? '')} | ${release.backups.map(b => `\`${cell(b.file)}\``).join('<br>')} |`);
+            parts.push(`| ${release.live ? 'live' : ''} | \`${release.id}\` | ${release.complete ? (0,_report_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .codeCell */ .M)(shortSha(release.sha)) : 'no manifest'} | ${cell(release.actor ?? '')} | ${cell(release.createdAt ?? '')} | ${release.backups.map(b => (0,_report_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .codeCell */ .M)(oneLine(b.file))).join('<br>')} |`);
         parts.push('');
     }
     return `${parts.join('\n')}\n`;

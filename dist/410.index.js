@@ -14,11 +14,13 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ });
 /* harmony import */ var _deploy_commands_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9353);
 /* harmony import */ var _deploy_host_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2325);
+/* harmony import */ var _report_markdown_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(4285);
 /**
  * `command: releases`: each host's releases, newest first, the live one marked, with what each
  * manifest says (commit, actor, time, images) and the backups taken for it (the dump of the
  * database that was live before that release migrated). Read-only: no lock is taken.
  */
+
 
 
 /**
@@ -68,7 +70,7 @@ async function readHostReleases(ctx) {
             timeoutSeconds: ctx.settings.timeouts.quick
         })
     ]);
-    const manifests = new Map(await Promise.all(ids.map(async (id) => [id, await (0,_deploy_host_js__WEBPACK_IMPORTED_MODULE_1__/* .readManifest */ .WI)(ctx, id)])));
+    const manifests = await (0,_deploy_host_js__WEBPACK_IMPORTED_MODULE_1__/* .readManifests */ .PX)(ctx, ids);
     // No backups/ folder yet (nothing deployed with a backup) is an empty list.
     const backupFiles = backupListing.exitCode === 0 ? backupListing.stdout.split('\n') : [];
     return {
@@ -104,7 +106,8 @@ function renderReleasesText(hosts) {
     }
     return `${lines.join('\n')}\n`;
 }
-const cell = (text) => oneLine(text).replace(/\|/g, '\\|');
+/** A manifest's text in a table cell: report/markdown's escaping, after oneLine. */
+const cell = (text) => (0,_report_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .tableCell */ .x)(oneLine(text));
 /** The job summary: a table per host. */
 function releasesMarkdown(hosts) {
     const parts = ['## Releases\n'];
@@ -116,7 +119,7 @@ function releasesMarkdown(hosts) {
         }
         parts.push('| | Release | Commit | By | At | Backups |', '|---|---|---|---|---|---|');
         for (const release of host.releases)
-            parts.push(`| ${release.live ? 'live' : ''} | \`${release.id}\` | ${release.complete ? `\`${shortSha(release.sha)}\`` : 'no manifest'} | ${cell(release.actor ?? '')} | ${cell(release.createdAt ?? '')} | ${release.backups.map(b => `\`${cell(b.file)}\``).join('<br>')} |`);
+            parts.push(`| ${release.live ? 'live' : ''} | \`${release.id}\` | ${release.complete ? (0,_report_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .codeCell */ .M)(shortSha(release.sha)) : 'no manifest'} | ${cell(release.actor ?? '')} | ${cell(release.createdAt ?? '')} | ${release.backups.map(b => (0,_report_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .codeCell */ .M)(oneLine(b.file))).join('<br>')} |`);
         parts.push('');
     }
     return `${parts.join('\n')}\n`;

@@ -848,6 +848,7 @@ function heldCommandNotStarted(result) {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   BX: () => (/* binding */ currentRelease),
 /* harmony export */   HN: () => (/* binding */ writeManifest),
+/* harmony export */   PX: () => (/* binding */ readManifests),
 /* harmony export */   WI: () => (/* binding */ readManifest),
 /* harmony export */   aH: () => (/* binding */ layoutOf),
 /* harmony export */   eg: () => (/* binding */ runStep),
@@ -962,6 +963,10 @@ async function readManifest(ctx, id) {
     catch {
         return undefined;
     }
+}
+/** Several releases' manifests, read at once, by id (undefined for one missing or unreadable). */
+async function readManifests(ctx, ids) {
+    return new Map(await Promise.all(ids.map(async (id) => [id, await readManifest(ctx, id)])));
 }
 /**
  * How compose runs another release (the live one, for a backup or a rollback): its own

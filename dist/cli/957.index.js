@@ -170,7 +170,10 @@ var remote = __webpack_require__(9018);
 var ssh = __webpack_require__(9451);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/report/markdown.ts
+var markdown = __webpack_require__(4285);
 ;// CONCATENATED MODULE: ./src/report/deploy-summary.ts
+
 /** A host whose run never started: it could not be reached, or failed before its pipeline. */
 function notStartedReport(host, step, error) {
     return {
@@ -185,7 +188,7 @@ function notStartedReport(host, step, error) {
 /** The job summary of a deploy (or a rollback: `title` says which). */
 function deploySummary(title, reports, files) {
     const blocks = reports.map(report => {
-        const rows = report.steps.map(s => `| ${s.ok ? '✅' : '❌'} ${s.step} | ${s.seconds.toFixed(1)}s | ${s.detail.replace(/\|/g, '\\|')} |`);
+        const rows = report.steps.map(s => `| ${s.ok ? '✅' : '❌'} ${s.step} | ${s.seconds.toFixed(1)}s | ${(0,markdown/* tableCell */.x)(s.detail)} |`);
         return [
             `#### ${report.host}: ${report.result}`,
             '',
@@ -899,7 +902,7 @@ async function prune(ctx, keepIds) {
         if (old.length === 0)
             return;
         // Read before the folders go: which images only the pruned releases ran.
-        const manifests = new Map(await Promise.all(ids.map(async (id) => [id, await (0,deploy_host/* readManifest */.WI)(ctx, id)])));
+        const manifests = await (0,deploy_host/* readManifests */.PX)(ctx, ids);
         const kept = ids.filter(id => !old.includes(id)).map(id => manifests.get(id));
         const images = (0,deploy_release.imagesToPrune)(old.map(id => manifests.get(id)), kept);
         await session.runChecked(commands/* releaseCommands */.Un.removeReleases(layout, old), 'remove old releases', {

@@ -165,6 +165,14 @@ export async function readManifest(
   }
 }
 
+/** Several releases' manifests, read at once, by id (undefined for one missing or unreadable). */
+export async function readManifests(
+  ctx: HostContext,
+  ids: readonly string[]
+): Promise<Map<string, Partial<Manifest> | undefined>> {
+  return new Map(await Promise.all(ids.map(async id => [id, await readManifest(ctx, id)] as const)))
+}
+
 /**
  * How compose runs another release (the live one, for a backup or a rollback): its own
  * files, overrides and profiles, as its manifest records them, since releases can differ.

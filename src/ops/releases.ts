@@ -4,8 +4,9 @@
  * database that was live before that release migrated). Read-only: no lock is taken.
  */
 import { backupCommands, parseBackupFileName } from '../deploy/commands.js'
-import { currentRelease, listReleases, readManifest, type HostContext } from '../deploy/host.js'
+import { currentRelease, listReleases, readManifests, type HostContext } from '../deploy/host.js'
 import type { Manifest } from '../deploy/release.js'
+import { codeCell, tableCell } from '../report/markdown.js'
 
 export interface ReleaseBackup {
   service: string
@@ -89,9 +90,7 @@ export async function readHostReleases(ctx: HostContext): Promise<HostReleases> 
       timeoutSeconds: ctx.settings.timeouts.quick
     })
   ])
-  const manifests = new Map(
-    await Promise.all(ids.map(async id => [id, await readManifest(ctx, id)] as const))
-  )
+  const manifests = await readManifests(ctx, ids)
   // No backups/ folder yet (nothing deployed with a backup) is an empty list.
   const backupFiles = backupListing.exitCode === 0 ? backupListing.stdout.split('\n') : []
   return {
@@ -130,7 +129,8 @@ export function renderReleasesText(hosts: readonly HostReleases[]): string {
   return `${lines.join('\n')}\n`
 }
 
-const cell = (text: string): string => oneLine(text).replace(/\|/g, '\\|')
+/** A manifest's text in a table cell: report/markdown's escaping, after oneLine. */
+const cell = (text: string): string => tableCell(oneLine(text))
 
 /** The job summary: a table per host. */
 export function releasesMarkdown(hosts: readonly HostReleases[]): string {
@@ -144,7 +144,7 @@ export function releasesMarkdown(hosts: readonly HostReleases[]): string {
     parts.push('| | Release | Commit | By | At | Backups |', '|---|---|---|---|---|---|')
     for (const release of host.releases)
       parts.push(
-        `| ${release.live ? 'live' : ''} | \`${release.id}\` | ${release.complete ? `\`${shortSha(release.sha)}\`` : 'no manifest'} | ${cell(release.actor ?? '')} | ${cell(release.createdAt ?? '')} | ${release.backups.map(b => `\`${cell(b.file)}\``).join('<br>')} |`
+        `| ${release.live ? 'live' : ''} | \`${release.id}\` | ${release.complete ? codeCell(shortSha(release.sha)) : 'no manifest'} | ${cell(release.actor ?? '')} | ${cell(release.createdAt ?? '')} | ${release.backups.map(b => codeCell(oneLine(b.file))).join('<br>')} |`
       )
     parts.push('')
   }

@@ -4,6 +4,7 @@
  * the result. The pipeline records these facts; this module alone renders them.
  */
 import type { ProjectFiles } from '../compose/project-files.js'
+import { tableCell } from './markdown.js'
 
 export interface StepRecord {
   step: string
@@ -41,8 +42,7 @@ export function notStartedReport(host: string, step: string, error: Error): Host
 export function deploySummary(title: string, reports: HostReport[], files?: ProjectFiles): string {
   const blocks = reports.map(report => {
     const rows = report.steps.map(
-      s =>
-        `| ${s.ok ? '✅' : '❌'} ${s.step} | ${s.seconds.toFixed(1)}s | ${s.detail.replace(/\|/g, '\\|')} |`
+      s => `| ${s.ok ? '✅' : '❌'} ${s.step} | ${s.seconds.toFixed(1)}s | ${tableCell(s.detail)} |`
     )
     return [
       `#### ${report.host}: ${report.result}`,

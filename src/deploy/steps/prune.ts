@@ -3,7 +3,7 @@
  * kept release mounts. Pruning never fails a deploy for an image still in use.
  */
 import { projectTreeCommands, releaseCommands } from '../commands.js'
-import { listReleases, readManifest, runStep, type HostContext } from '../host.js'
+import { listReleases, readManifests, runStep, type HostContext } from '../host.js'
 import { objectsToPrune } from '../release-files.js'
 import { imagesToPrune, releasesToPrune, type Manifest } from '../release.js'
 
@@ -16,9 +16,7 @@ export async function prune(ctx: HostContext, keepIds: string[]): Promise<void> 
     const old = releasesToPrune(ids, settings.keepReleases, keepIds)
     if (old.length === 0) return
     // Read before the folders go: which images only the pruned releases ran.
-    const manifests = new Map(
-      await Promise.all(ids.map(async id => [id, await readManifest(ctx, id)] as const))
-    )
+    const manifests = await readManifests(ctx, ids)
     const kept = ids.filter(id => !old.includes(id)).map(id => manifests.get(id))
     const images = imagesToPrune(
       old.map(id => manifests.get(id)),
